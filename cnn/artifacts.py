@@ -1,0 +1,34 @@
+"""Atomic writes and reads of the files in assets/: a crash never leaves a half-written file."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Call write(temp_path) on a temp file in the same folder, then rename it over path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(handle)
+    temp_path = Path(temp_name)
+    try:
+        write(temp_path)
+        temp_path.chmod(0o644)  # mkstemp makes owner-only files; assets are meant to be shared.
+        os.replace(temp_path, path)  # Atomic on POSIX and Windows within one file system.
+    finally:
+        temp_path.unlink(missing_ok=True)
+
+
+def write_json(path: Path, data: dict) -> None:
+    write_atomically(path, lambda temp: temp.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+def read_json(path: Path) -> dict | None:
+    """The parsed file, or None when it does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())

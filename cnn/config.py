@@ -1,0 +1,45 @@
+"""Paths and constants shared by every part of the project: one place to change them."""
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ASSETS_DIR = Path(os.environ.get("CNN_ASSETS_DIR", PROJECT_DIR / "assets"))
+
+# The label order of the official dataset (https://github.com/zalandoresearch/fashion-mnist).
+CLASS_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+NUM_CLASSES = len(CLASS_NAMES)
+IMAGE_SIZE = 28
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+
+MODEL_NAMES = ("cnn", "baseline", "mlp")
+DEFAULT_MODEL = "cnn"
+SEED = 42
+
+
+def model_path(model_name: str = DEFAULT_MODEL) -> Path:
+    return ASSETS_DIR / f"{model_name}.keras"
+
+
+def history_path(model_name: str = DEFAULT_MODEL) -> Path:
+    return ASSETS_DIR / f"{model_name}_history.json"
+
+
+def metrics_path(model_name: str = DEFAULT_MODEL) -> Path:
+    return ASSETS_DIR / f"{model_name}_metrics.json"
+
+
+SAMPLE_PATH = ASSETS_DIR / "test_sample.npz"
+ROBUSTNESS_PATH = ASSETS_DIR / "robustness.json"
+BENCHMARK_PATH = ASSETS_DIR / "benchmark.json"

@@ -1,0 +1,41 @@
+"""Classification metrics computed with NumPy, shared by training, tests and the app."""
+
+import numpy as np
+
+from cnn.config import CLASS_NAMES, NUM_CLASSES
+
+
+def confusion_matrix(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """(10, 10) counts: rows are true classes, columns predicted classes."""
+    matrix = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    np.add.at(matrix, (labels.astype(np.int64), predictions.astype(np.int64)), 1)
+    return matrix
+
+
+def classification_report(labels: np.ndarray, predictions: np.ndarray) -> dict:
+    """Accuracy, per-class and macro precision/recall/F1 and the confusion matrix, JSON-ready."""
+    matrix = confusion_matrix(labels, predictions)
+    true_positives = np.diag(matrix).astype(np.float64)
+    predicted_counts = matrix.sum(axis=0)
+    true_counts = matrix.sum(axis=1)
+    precision = np.divide(true_positives, predicted_counts, out=np.zeros(NUM_CLASSES), where=predicted_counts > 0)
+    recall = np.divide(true_positives, true_counts, out=np.zeros(NUM_CLASSES), where=true_counts > 0)
+    denominator = precision + recall
+    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros(NUM_CLASSES), where=denominator > 0)
+    per_class = {
+        name: {
+            "precision": round(float(precision[i]), 4),
+            "recall": round(float(recall[i]), 4),
+            "f1": round(float(f1[i]), 4),
+            "support": int(true_counts[i]),
+        }
+        for i, name in enumerate(CLASS_NAMES)
+    }
+    return {
+        "accuracy": round(float(true_positives.sum() / max(len(labels), 1)), 4),
+        "macro_precision": round(float(precision.mean()), 4),
+        "macro_recall": round(float(recall.mean()), 4),
+        "macro_f1": round(float(f1.mean()), 4),
+        "per_class": per_class,
+        "confusion_matrix": matrix.tolist(),
+    }

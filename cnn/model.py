@@ -1,0 +1,82 @@
+"""Model definitions: the shipped CNN, the seeds' tutorial baseline and a fully connected MLP.
+
+All use the functional API with an explicit `keras.Input` and named conv layers
+(`conv1`, `conv2`, ...) so feature maps and Grad-CAM can address them by name.
+Inputs are (batch, 28, 28, 1) float32 in 0..1; outputs are softmax probabilities (batch, 10).
+"""
+
+import keras
+from keras import layers
+
+from cnn.config import INPUT_SHAPE, MODEL_NAMES, NUM_CLASSES
+
+
+def conv_bn_relu(x, filters: int, name: str):
+    # The conv has no bias because BatchNorm's shift replaces it.
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def build_cnn(dropout_rate: float = 0.25, dense_units: int = 256) -> keras.Model:
+    """VGG-style CNN: three blocks of two 3x3 convs with BatchNorm, about 0.6M parameters."""
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")  # (28, 28, 1)
+    x = conv_bn_relu(inputs, 32, "conv1")
+    x = conv_bn_relu(x, 32, "conv2")
+    x = layers.MaxPooling2D(name="pool1")(x)  # (14, 14, 32)
+    x = layers.Dropout(dropout_rate, name="dropout1")(x)
+    x = conv_bn_relu(x, 64, "conv3")
+    x = conv_bn_relu(x, 64, "conv4")
+    x = layers.MaxPooling2D(name="pool2")(x)  # (7, 7, 64)
+    x = layers.Dropout(dropout_rate, name="dropout2")(x)
+    x = conv_bn_relu(x, 128, "conv5")
+    x = conv_bn_relu(x, 128, "conv6")
+    x = layers.MaxPooling2D(name="pool3")(x)  # (3, 3, 128)
+    x = layers.Dropout(dropout_rate, name="dropout3")(x)
+    x = layers.Flatten(name="flatten")(x)  # (1152,)
+    x = layers.Dense(dense_units, use_bias=False, name="dense")(x)
+    x = layers.BatchNormalization(name="dense_bn")(x)
+    x = layers.ReLU(name="dense_relu")(x)
+    x = layers.Dropout(2 * dropout_rate, name="dropout4")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def build_baseline() -> keras.Model:
+    """The seeds' tutorial net: Conv32-Pool-Conv64-Pool-Dense128-Dense10."""
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")  # (28, 28, 1)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv1")(inputs)  # (26, 26, 32)
+    x = layers.MaxPooling2D(name="pool1")(x)  # (13, 13, 32)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)  # (11, 11, 64)
+    x = layers.MaxPooling2D(name="pool2")(x)  # (5, 5, 64)
+    x = layers.Flatten(name="flatten")(x)  # (1600,)
+    x = layers.Dense(128, activation="relu", name="dense")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="baseline")
+
+
+def build_mlp(hidden_units: int = 256, dropout_rate: float = 0.2) -> keras.Model:
+    """Fully connected network with no convolutions, for the CNN-vs-ANN comparison."""
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")  # (28, 28, 1)
+    x = layers.Flatten(name="flatten")(inputs)  # (784,)
+    x = layers.Dense(hidden_units, activation="relu", name="dense1")(x)
+    x = layers.Dropout(dropout_rate, name="dropout1")(x)
+    x = layers.Dense(hidden_units, activation="relu", name="dense2")(x)
+    x = layers.Dropout(dropout_rate, name="dropout2")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="mlp")
+
+
+BUILDERS = {"cnn": build_cnn, "baseline": build_baseline, "mlp": build_mlp}
+
+
+def build_model(name: str = "cnn") -> keras.Model:
+    """Build an untrained model by name: one of MODEL_NAMES."""
+    if name not in BUILDERS:
+        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}.")
+    return BUILDERS[name]()
+
+
+def conv_layer_names(model: keras.Model) -> list[str]:
+    """Names of the model's Conv2D layers, input side first."""
+    return [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
