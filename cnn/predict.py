@@ -194,8 +194,10 @@ def crop_and_centre(ink: np.ndarray) -> np.ndarray:
     return np.clip(canvas, 0.0, 1.0)
 
 
-def preprocess(image) -> np.ndarray:
+def preprocess(image, sketch: bool = False) -> np.ndarray:
     """The exact image the model sees: (28, 28) float32 in 0..1, item bright on black.
+
+    sketch=True is the Draw page's path for pen strokes on a canvas (see sketch_to_ink).
 
     A 28x28 input is taken as already framed (only its polarity is fixed), so a dataset
     image passes through unchanged; larger inputs are trimmed, scaled and centred.
@@ -263,24 +265,24 @@ def result_from_probabilities(probabilities: np.ndarray, top_k: int) -> dict:
     }
 
 
-def predict(image, top_k: int = 3, model_name: str = DEFAULT_MODEL) -> dict:
+def predict(image, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketch: bool = False) -> dict:
     """Classify one image; `flask.jsonify(predict(request.files["file"]))` just works.
 
     Returns {"prediction", "class_id", "confidence", "top_k": [{"label", "class_id",
     "probability"}, ...], "probabilities": {class name: probability}}.
     Raises InvalidImageError (a ValueError) with a readable message for bad input.
     """
-    model_input = preprocess(image)[np.newaxis, :, :, np.newaxis]  # (1, 28, 28, 1)
+    model_input = preprocess(image, sketch=sketch)[np.newaxis, :, :, np.newaxis]  # (1, 28, 28, 1)
     probabilities = probabilities_of(load_model(model_name), model_input)[0]
     return result_from_probabilities(probabilities, top_k)
 
 
-def predict_batch(images, top_k: int = 3, model_name: str = DEFAULT_MODEL) -> list[dict]:
+def predict_batch(images, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketch: bool = False) -> list[dict]:
     """Classify many images in one model call; a bad image gets {"error": message} in its place."""
     inputs, results = [], []
     for image in images:
         try:
-            inputs.append(preprocess(image))
+            inputs.append(preprocess(image, sketch=sketch))
             results.append(None)
         except InvalidImageError as error:
             results.append({"error": str(error)})
