@@ -23,6 +23,10 @@ BLANK_INK = 0.08  # peak contrast below which an image counts as empty
 CROP_FRACTION = 0.1  # pixels above this share of the peak contrast belong to the item
 
 
+# Leading bytes of the common formats: a file that starts like an image but cannot be opened is damaged.
+IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00", b"MM\x00*")
+
+
 class InvalidImageError(ValueError):
     """The input cannot be classified; the message says why in words a user understands."""
 
@@ -71,6 +75,8 @@ def decode_image(data: bytes) -> Image.Image:
     except InvalidImageError:
         raise
     except UnidentifiedImageError as error:
+        if data.startswith(IMAGE_SIGNATURES):
+            raise InvalidImageError("The image file is truncated or corrupt.") from error
         raise InvalidImageError("This file is not an image (or not a format Pillow can read).") from error
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise InvalidImageError("The image is too large to decode safely.") from error

@@ -1,0 +1,250 @@
+"""predict(): every accepted input type, every bad input, and the output contract."""
+
+import io
+import json
+import struct
+import threading
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnn.config import CLASS_NAMES
+from cnn.predict import InvalidImageError, predict, predict_batch, preprocess
+from tests.conftest import as_photo, encode
+
+BAG = CLASS_NAMES.index("Bag")
+TROUSER = CLASS_NAMES.index("Trouser")
+
+
+@pytest.fixture(scope="module")
+def confident(sample):
+    """Sample images the model labels correctly with at least 90% confidence, per class."""
+    images, labels = sample
+    results = predict_batch(list(images))
+    chosen = {}
+    for image, label, result in zip(images, labels, results):
+        if result["class_id"] == label and result["confidence"] >= 0.9:
+            chosen.setdefault(int(label), image)
+    return chosen
+
+
+def check_contract(result: dict, top_k: int = 3) -> None:
+    assert set(result) == {"prediction", "class_id", "confidence", "top_k", "probabilities"}
+    assert result["prediction"] == CLASS_NAMES[result["class_id"]]
+    assert len(result["top_k"]) == top_k
+    assert result["top_k"][0]["label"] == result["prediction"]
+    assert result["confidence"] == result["top_k"][0]["probability"]
+    probabilities = [entry["probability"] for entry in result["top_k"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert list(result["probabilities"]) == list(CLASS_NAMES)
+    assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert json.loads(json.dumps(result)) == result  # only JSON builtins
+
+
+# --- Accepted inputs ---------------------------------------------------------------------
+
+
+def test_png_bytes_of_a_photo(confident):
+    result = predict(encode(as_photo(confident[BAG])))
+    check_contract(result)
+    assert result["prediction"] == "Bag"
+
+
+def test_every_input_type_gives_the_same_answer(confident):
+    image = confident[TROUSER]
+    photo = as_photo(image)
+    png = encode(photo)
+    from streamlit.runtime.uploaded_file_manager import UploadedFile, UploadedFileRec
+    from werkzeug.datastructures import FileStorage
+
+    inputs = {
+        "bytes": png,
+        "bytearray": bytearray(png),
+        "BytesIO": io.BytesIO(png),
+        "FileStorage": FileStorage(stream=io.BytesIO(png), filename="trouser.png", content_type="image/png"),
+        "UploadedFile": UploadedFile(UploadedFileRec("id", "trouser.png", "image/png", png), None),
+        "PIL": photo,
+        "uint8 HxW": np.asarray(photo),
+        "float HxW": np.asarray(photo) / 255.0,
+        "HxWx1": np.asarray(photo)[..., None],
+        "RGB": np.asarray(photo.convert("RGB")),
+        "dataset array": image,
+    }
+    for name, source in inputs.items():
+        result = predict(source)
+        assert result["prediction"] == "Trouser", name
+
+
+def test_canvas_rgba_with_transparent_background(confident):
+    # The drawing canvas returns RGBA: strokes opaque, background transparent.
+    strokes = np.asarray(Image.fromarray(confident[TROUSER]).resize((280, 280))) > 60
+    canvas = np.zeros((280, 280, 4), dtype=np.uint8)
+    canvas[strokes] = (255, 255, 255, 255)
+    assert predict(canvas)["prediction"] == "Trouser"
+    canvas[strokes] = (0, 0, 0, 255)  # black pen works the same
+    assert predict(canvas)["prediction"] == "Trouser"
+
+
+def test_top_k_is_clamped_to_the_number_of_classes(confident):
+    assert len(predict(confident[BAG], top_k=1)["top_k"]) == 1
+    check_contract(predict(confident[BAG], top_k=10), top_k=10)
+    assert len(predict(confident[BAG], top_k=50)["top_k"]) == 10
+
+
+def test_flask_jsonify_works(confident):
+    flask = pytest.importorskip("flask")
+    with flask.Flask(__name__).app_context():
+        response = flask.jsonify(predict(encode(as_photo(confident[BAG]))))
+    assert response.get_json()["prediction"] == "Bag"
+
+
+def unusual_formats(image: np.ndarray) -> dict[str, bytes]:
+    photo = as_photo(image)
+    rgb = photo.convert("RGB")
+    gif = io.BytesIO()
+    second_frame = Image.new("L", photo.size, 255)  # blank: only the first frame may be used
+    photo.convert("P").save(gif, format="GIF", save_all=True, append_images=[second_frame.convert("P")])
+    sixteen_bit = Image.fromarray(np.asarray(photo).astype(np.uint16) * 257)
+    return {
+        "1-bit": encode(photo.convert("1")),
+        "16-bit": encode(sixteen_bit),
+        "palette": encode(photo.convert("P")),
+        "GIF first frame": gif.getvalue(),
+        "CMYK JPEG": encode(rgb.convert("CMYK"), "JPEG", quality=95),
+        "WEBP": encode(rgb, "WEBP", quality=90),
+        "BMP": encode(rgb, "BMP"),
+        "JPEG": encode(rgb, "JPEG", quality=85),
+    }
+
+
+def test_unusual_but_valid_formats(confident):
+    for label in (BAG, TROUSER):
+        for name, data in unusual_formats(confident[label]).items():
+            assert predict(data)["class_id"] == label, name
+
+
+def test_exif_rotation_is_applied(confident):
+    upright = as_photo(confident[TROUSER], size=96)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the stored pixels must be rotated 90 degrees clockwise to display
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    data = encode(stored.convert("RGB"), "JPEG", quality=95, exif=exif.tobytes())
+    assert np.abs(preprocess(data) - preprocess(upright)).mean() < 0.03
+    assert predict(data)["prediction"] == "Trouser"
+
+
+# --- Preprocessing -----------------------------------------------------------------------
+
+
+def test_dataset_image_passes_through_unchanged(sample):
+    images, _ = sample
+    for image in images[:50]:
+        assert np.array_equal(preprocess(image), image.astype(np.float32) / 255.0)
+
+
+def test_photo_becomes_bright_on_black_centred_and_fills_the_frame(confident):
+    model_input = preprocess(encode(as_photo(confident[BAG], size=200)))
+    assert model_input.shape == (28, 28) and model_input.dtype == np.float32
+    assert model_input.max() == pytest.approx(1.0, abs=0.05)
+    corners = model_input[[0, 0, -1, -1], [0, -1, 0, -1]]
+    assert corners.max() < 0.1
+
+
+def test_aspect_ratio_is_kept_and_item_centred():
+    tall = np.zeros((300, 100), dtype=np.uint8)
+    tall[20:280, 40:60] = 255  # a 260x20 bar
+    model_input = preprocess(tall)
+    columns = np.flatnonzero(model_input.max(axis=0) > 0.5)
+    rows = np.flatnonzero(model_input.max(axis=1) > 0.5)
+    assert len(rows) >= 27  # longest edge scaled to 28
+    assert 1 <= len(columns) <= 4  # width kept in proportion (20/260 * 28 ~ 2)
+    assert abs(columns.mean() - 13.5) <= 1  # centred
+
+
+def test_small_item_on_large_white_background_is_cropped(confident):
+    page = Image.new("L", (600, 400), 255)
+    page.paste(as_photo(confident[BAG], size=60), (450, 40))
+    assert predict(encode(page))["prediction"] == "Bag"
+
+
+# --- Bad inputs --------------------------------------------------------------------------
+
+
+def png_with_declared_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims width x height: a decompression bomb's calling card."""
+    data = bytearray(encode(Image.new("L", (8, 8))))
+    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return bytes(data)
+
+
+class TextFile(io.StringIO):
+    pass
+
+
+BAD_INPUTS = {
+    "None": (None, "No image"),
+    "not an image": (b"%PDF-1.4 definitely not a picture", "not an image"),
+    "empty bytes": (b"", "empty"),
+    "empty file": (io.BytesIO(b""), "empty"),
+    "truncated PNG": (encode(Image.new("L", (64, 64), 128))[:40], "truncated or corrupt"),
+    "corrupt JPEG": (encode(Image.new("RGB", (64, 64)), "JPEG")[:200] + b"\x00" * 50, "truncated or corrupt"),
+    "decompression bomb": (png_with_declared_size(60_000, 60_000), "too large"),
+    "huge file": (b"\x89PNG" + bytes(21 * 1024 * 1024), "larger than"),
+    "text-mode file": (TextFile("hello"), "binary mode"),
+    "unsupported type": (12345, "Cannot read an image"),
+    "zero-size array": (np.zeros((0, 28)), "empty"),
+    "wrong-rank array": (np.zeros((2, 28, 28, 1)), "shape"),
+    "two-channel array": (np.zeros((28, 28, 2)), "shape"),
+    "NaN array": (np.full((28, 28), np.nan), "NaN"),
+    "blank white image": (encode(Image.new("L", (200, 200), 255)), "Nothing drawn"),
+    "blank black array": (np.zeros((28, 28), dtype=np.uint8), "Nothing drawn"),
+    "empty canvas": (np.zeros((280, 280, 4), dtype=np.uint8), "Nothing drawn"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_bad_input_raises_one_readable_error(name):
+    source, message = BAD_INPUTS[name]
+    with pytest.raises(InvalidImageError, match=message):
+        predict(source)
+    assert issubclass(InvalidImageError, ValueError)
+
+
+def test_one_bad_image_does_not_sink_the_batch(confident):
+    results = predict_batch([confident[BAG], b"junk", np.zeros((28, 28)), confident[TROUSER]])
+    assert [result.get("prediction") for result in results] == ["Bag", None, None, "Trouser"]
+    assert "not an image" in results[1]["error"] and "Nothing drawn" in results[2]["error"]
+
+
+def test_batch_matches_single_predictions(sample):
+    images, _ = sample
+    batch = predict_batch(list(images[:20]))
+    for image, result in zip(images[:20], batch):
+        single = predict(image)
+        assert single["class_id"] == result["class_id"]
+        assert single["confidence"] == pytest.approx(result["confidence"], abs=1e-4)
+
+
+def test_concurrent_callers_get_the_sequential_answers(sample):
+    images, _ = sample
+    expected = [predict(image)["class_id"] for image in images[:40]]
+    answers, errors = {}, []
+
+    def worker(offset: int) -> None:
+        try:
+            for index in range(offset, 40, 4):
+                answers[index] = predict(encode(Image.fromarray(images[index])))["class_id"]
+        except Exception as error:  # collected so the main thread reports it
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert [answers[index] for index in range(40)] == expected

@@ -1,0 +1,59 @@
+"""Training smoke test on a small subset, and atomic artifact writes."""
+
+import json
+
+import pytest
+
+from cnn.artifacts import write_atomically, write_json
+from cnn.model import build_model, conv_layer_names
+from cnn.train import main
+
+METRIC_KEYS = {
+    "test_accuracy", "test_loss", "macro_precision", "macro_recall", "macro_f1", "per_class", "confusion_matrix",
+    "parameters", "optimizer", "loss_function", "epochs", "batch_size", "train_size", "val_size", "test_size",
+    "training_seconds", "command", "seed", "versions", "final_train_loss", "final_val_loss",
+}
+
+
+def test_tiny_training_run_learns_and_writes_every_artifact(tmp_path, test_set):
+    main(["--model", "cnn", "--epochs", "3", "--limit", "1200", "--out", str(tmp_path)])
+    history = json.loads((tmp_path / "cnn_history.json").read_text())
+    metrics = json.loads((tmp_path / "cnn_metrics.json").read_text())
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(history["loss"]) == 3
+    assert history["loss"][-1] < history["loss"][0]
+    assert METRIC_KEYS <= set(metrics)
+    assert metrics["command"] == "python -m cnn.train --model cnn --epochs 3 --limit 1200 --out " + str(tmp_path)
+    assert metrics["train_size"] + metrics["val_size"] == 1200
+    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["test_size"] == 1200
+    assert (tmp_path / "cnn.keras").stat().st_size > 100_000
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no temp files left
+
+
+@pytest.mark.parametrize("interruption", [RuntimeError("crash"), KeyboardInterrupt()])
+def test_interrupted_write_leaves_the_previous_file_intact(tmp_path, interruption):
+    target = tmp_path / "cnn_metrics.json"
+    write_json(target, {"test_accuracy": 0.95})
+
+    def half_write(temp_path):
+        temp_path.write_text('{"test_accur')
+        raise interruption
+
+    with pytest.raises(type(interruption)):
+        write_atomically(target, half_write)
+    assert json.loads(target.read_text()) == {"test_accuracy": 0.95}
+    assert [path.name for path in tmp_path.iterdir()] == ["cnn_metrics.json"]
+
+
+@pytest.mark.parametrize("name, max_parameters", [("cnn", 1_000_000), ("baseline", 300_000), ("mlp", 1_000_000)])
+def test_models_are_functional_with_named_conv_layers(name, max_parameters):
+    model = build_model(name)
+    assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
+    assert model.count_params() <= max_parameters
+    expected_convs = {"cnn": 6, "baseline": 2, "mlp": 0}[name]
+    assert conv_layer_names(model) == [f"conv{index}" for index in range(1, expected_convs + 1)]
+
+
+def test_unknown_model_name_is_a_readable_error():
+    with pytest.raises(ValueError, match="choose one of cnn, baseline, mlp"):
+        build_model("resnet")
