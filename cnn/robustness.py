@@ -1,0 +1,246 @@
+"""Robustness benchmark: does the app classify what users actually send?
+
+python -m cnn.robustness [--count 1000] [--out assets/robustness.json]
+
+From the official test split it renders input sets that look like user input (product-photo
+renders, transparent cut-outs, canvas outline sketches, mouse-drawn sketches with wobble and
+gaps) and reports top-1 accuracy through the public predict path beside the clean accuracy.
+"""
+
+import argparse
+import io
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from cnn.config import DEFAULT_MODEL, ROBUSTNESS_PATH
+
+CANVAS_SIZE = 280  # the Draw page's canvas
+ITEM_THRESHOLD = 0.1 * 255  # dataset pixels above this belong to the item
+
+
+# ---------------------------------------------------------------------------------------
+# Renderers: dataset image (28, 28) uint8, bright item on black -> what a user would send.
+
+
+def upscale(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(28, 28) uint8 -> (height, width) float32 in 0..1, smooth like a real photo."""
+    resized = Image.fromarray(image).resize((width, height), Image.Resampling.BICUBIC)
+    return np.clip(np.asarray(resized, dtype=np.float32) / 255.0, 0.0, 1.0)
+
+
+def random_item_box(rng: np.random.Generator, frame_size: int, min_size: int, max_size: int):
+    """(width, height, left, top) of an item of random size and aspect ratio inside the frame."""
+    side = int(rng.integers(min_size, max_size + 1))
+    aspect = float(rng.uniform(0.8, 1.25))  # the renderer's aspect, the item's own shape is kept inside
+    width, height = min(frame_size, int(side * aspect)), min(frame_size, int(side / aspect))
+    left = int(rng.integers(0, frame_size - width + 1))
+    top = int(rng.integers(0, frame_size - height + 1))
+    return width, height, left, top
+
+
+def encode_random_format(image: Image.Image, rng: np.random.Generator) -> bytes:
+    buffer = io.BytesIO()
+    image_format = rng.choice(["JPEG", "PNG", "WEBP"])
+    if image_format == "PNG":
+        image.save(buffer, format="PNG")
+    else:
+        image.convert("RGB").save(buffer, format=image_format, quality=int(rng.integers(70, 96)))
+    return buffer.getvalue()
+
+
+def light_background(rng: np.random.Generator) -> np.ndarray:
+    return rng.uniform(0.85, 1.0, size=3).astype(np.float32)  # white, light grey or a light tint
+
+
+def item_colour(rng: np.random.Generator) -> np.ndarray:
+    """Dark or saturated: the colours clothes come in on a product page."""
+    if rng.random() < 0.5:
+        return rng.uniform(0.0, 0.3, size=3).astype(np.float32)  # black, navy, dark brown...
+    colour = rng.uniform(0.0, 0.5, size=3)
+    colour[rng.integers(0, 3)] = rng.uniform(0.5, 0.9)  # one strong channel: red, green, blue...
+    return colour.astype(np.float32)
+
+
+def render_photo(image: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A product photo: the item dark or coloured on a light background, upscaled, random margins, JPEG/PNG/WEBP."""
+    frame_width, frame_height = int(rng.integers(200, 500)), int(rng.integers(200, 500))
+    side = min(frame_width, frame_height)
+    width, height, left, top = random_item_box(rng, side, int(side * 0.5), int(side * 0.95))
+    amount = np.zeros((frame_height, frame_width), dtype=np.float32)
+    amount[top : top + height, left : left + width] = upscale(image, width, height)
+    background, colour = light_background(rng), item_colour(rng)
+    photo = background * (1.0 - amount[..., None]) + colour * amount[..., None]
+    photo += rng.normal(0.0, 0.01, size=photo.shape).astype(np.float32)  # sensor noise
+    return encode_random_format(Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8)), rng)
+
+
+def render_cutout(image: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A transparent-background PNG cut-out of the item, coloured as it would look on white."""
+    size = int(rng.integers(150, 400))
+    width, height, left, top = random_item_box(rng, size, int(size * 0.6), size)
+    amount = np.zeros((size, size), dtype=np.float32)
+    amount[top : top + height, left : left + width] = upscale(image, width, height)
+    colour = item_colour(rng)
+    rgb = 1.0 - amount[..., None] * (1.0 - colour)  # the item's look on a white studio background
+    alpha = np.clip(amount / 0.1, 0.0, 1.0)  # cut along the item's edge, soft by a pixel or two
+    rgba = np.dstack([rgb, alpha])
+    buffer = io.BytesIO()
+    Image.fromarray((rgba * 255).astype(np.uint8), mode="RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def item_mask(image: np.ndarray, width: int, height: int) -> Image.Image:
+    """The item's silhouette, smoothly upscaled to width x height, as a 0/255 "L" image."""
+    smooth = upscale(image, width, height) * 255
+    return Image.fromarray(((smooth > ITEM_THRESHOLD) * 255).astype(np.uint8))
+
+
+def outline_of(mask: Image.Image, pen_width: int) -> np.ndarray:
+    """The mask's contour drawn with a pen of pen_width pixels: (H, W) bool."""
+    inner = pen_width // 2 * 2 + 1  # odd filter sizes: MinFilter/MaxFilter need them
+    outer = max(1, (pen_width - pen_width // 2)) // 2 * 2 + 1
+    eroded = np.asarray(mask.filter(ImageFilter.MinFilter(inner))) > 0
+    dilated = np.asarray(mask.filter(ImageFilter.MaxFilter(outer))) > 0
+    return dilated & ~eroded
+
+
+def canvas_from_strokes(strokes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(280, 280) bool strokes -> RGBA uint8 as the canvas returns it: pen colour, transparent elsewhere."""
+    canvas = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), dtype=np.uint8)
+    pen = (255, 255, 255, 255) if rng.random() < 0.5 else (0, 0, 0, 255)
+    canvas[strokes] = pen
+    return canvas
+
+
+def place_on_canvas(image: np.ndarray, rng: np.random.Generator, pen_width: int) -> np.ndarray:
+    """The item's outline at a random size and place on the 280x280 canvas: (280, 280) bool."""
+    margin = pen_width + 4
+    width, height, left, top = random_item_box(rng, CANVAS_SIZE - 2 * margin, 120, CANVAS_SIZE - 2 * margin)
+    mask = Image.new("L", (CANVAS_SIZE, CANVAS_SIZE), 0)
+    mask.paste(item_mask(image, width, height), (margin + left, margin + top))
+    return outline_of(mask, pen_width)
+
+
+def render_outline_sketch(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The item's outline traced with a pen of 3-16 px on the 280x280 canvas: no fill, no texture."""
+    return canvas_from_strokes(place_on_canvas(image, rng, int(rng.integers(3, 17))), rng)
+
+
+def smooth_noise(rng: np.random.Generator, size: int, cells: int, amplitude: float) -> np.ndarray:
+    """A (size, size) random field that varies slowly: the wobble of a hand on a mouse."""
+    coarse = rng.normal(0.0, amplitude, size=(cells, cells)).astype(np.float32)
+    return np.asarray(Image.fromarray(coarse, mode="F").resize((size, size), Image.Resampling.BICUBIC))
+
+
+def render_mouse_sketch(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An outline as drawn with a mouse: wobbly lines and a few gaps where the stroke lifted."""
+    pen_width = int(rng.integers(3, 13))
+    strokes = place_on_canvas(image, rng, pen_width)
+    # Wobble: move every pixel along a slowly varying displacement field of a few pixels.
+    rows, cols = np.mgrid[0:CANVAS_SIZE, 0:CANVAS_SIZE]
+    amplitude = float(rng.uniform(2.0, 5.0))
+    source_rows = np.clip(rows + smooth_noise(rng, CANVAS_SIZE, 6, amplitude), 0, CANVAS_SIZE - 1).astype(int)
+    source_cols = np.clip(cols + smooth_noise(rng, CANVAS_SIZE, 6, amplitude), 0, CANVAS_SIZE - 1).astype(int)
+    strokes = strokes[source_rows, source_cols]
+    # Gaps: erase up to three small discs on the line.
+    on_line = np.argwhere(strokes)
+    for centre in on_line[rng.integers(0, len(on_line), size=int(rng.integers(0, 4)))] if len(on_line) else []:
+        radius = float(rng.uniform(4, 10))
+        strokes &= (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 > radius**2
+    return canvas_from_strokes(strokes, rng)
+
+
+# ---------------------------------------------------------------------------------------
+# The benchmark.
+
+
+@dataclass(frozen=True)
+class InputSet:
+    name: str
+    description: str
+    render: Callable[[np.ndarray, np.random.Generator], object] | None
+    sketch: bool  # sent through the Draw page's sketch path
+
+
+INPUT_SETS = (
+    InputSet("clean", "official test images, as they are", None, False),
+    InputSet("photo", "item dark or coloured on a light background, upscaled, random margins, JPEG/PNG/WEBP",
+             render_photo, False),
+    InputSet("cutout", "transparent-background PNG cut-out of the coloured item", render_cutout, False),
+    InputSet("outline_sketch", "outline traced with a 3-16 px pen on the 280x280 canvas, no fill", 
+             render_outline_sketch, True),
+    InputSet("mouse_sketch", "outline drawn with a mouse: wobbly strokes with gaps", render_mouse_sketch, True),
+)
+
+
+def stratified_indices(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """count indices with the classes equally represented, in a fixed random order."""
+    rng = np.random.default_rng(seed)
+    per_class = count // 10
+    chosen = [rng.choice(np.flatnonzero(labels == label), per_class, replace=False) for label in range(10)]
+    return rng.permutation(np.concatenate(chosen))
+
+
+def render_set(input_set: InputSet, images: np.ndarray, seed: int) -> list:
+    """The user-style inputs for one set; each image gets its own generator, so sets are reproducible."""
+    if input_set.render is None:
+        return list(images)
+    return [input_set.render(image, np.random.default_rng([seed, index])) for index, image in enumerate(images)]
+
+
+def accuracy_of(inputs: list, labels: np.ndarray, sketch: bool, model_name: str = DEFAULT_MODEL) -> float:
+    from cnn.predict import predict_batch
+
+    results = predict_batch(inputs, model_name=model_name, sketch=sketch)
+    predicted = np.array([result.get("class_id", -1) for result in results])
+    return float((predicted == labels).mean())
+
+
+def run(count: int, seed: int, model_name: str = DEFAULT_MODEL) -> dict:
+    from cnn.data import load_fashion_mnist
+
+    _, (x_test, y_test) = load_fashion_mnist()
+    chosen = stratified_indices(y_test, count, seed)
+    images, labels = x_test[chosen], y_test[chosen]
+    sets = []
+    for input_set in INPUT_SETS:
+        started = time.perf_counter()
+        inputs = render_set(input_set, images, seed)
+        accuracy = accuracy_of(inputs, labels, input_set.sketch, model_name)
+        sets.append(
+            {
+                "name": input_set.name,
+                "description": input_set.description,
+                "sketch_path": input_set.sketch,
+                "accuracy": round(accuracy, 4),
+                "count": len(labels),
+            }
+        )
+        print(f"  {input_set.name:<16} {accuracy:7.2%}  ({time.perf_counter() - started:.0f} s)", flush=True)
+    return {"model": model_name, "count": count, "seed": seed, "clean_accuracy": sets[0]["accuracy"], "sets": sets}
+
+
+def main(argv: list[str] | None = None) -> None:
+    from cnn.artifacts import write_json
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1000, help="test images per set (stratified)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--out", default=str(ROBUSTNESS_PATH))
+    args = parser.parse_args(argv)
+    print(f"Robustness of {args.model!r} on {args.count} test images per set, through predict():")
+    report = run(args.count, args.seed, args.model)
+    report["command"] = "python -m cnn.robustness " + shlex.join(sys.argv[1:] if argv is None else argv)
+    write_json(args.out, report)
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
