@@ -1,0 +1,1 @@
+"""Benchmarks that measure the project from outside: python -m bench.<name>."""

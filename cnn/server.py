@@ -1,0 +1,273 @@
+"""Flask server around `cnn.predict`: the upload-and-classify JSON API plus a one-page demo.
+
+Run it with `flask --app cnn.server run` (development) or any WSGI server pointed at
+`cnn.server:create_app()`. Routes:
+
+    GET  /          upload page (templates/index.html, static/)
+    POST /predict   multipart field "file" or a raw image/* body -> predict() dict as JSON;
+                    ?top_k=1..10 (default 3), ?include_input=1 adds "model_input" (PNG data URL)
+    GET  /sample    a random image of the shipped test sample, its true label and the prediction
+    GET  /model     the shipped model card (assets/cnn_metrics.json)
+    GET  /health    model loaded?, model name, library versions
+
+Every error is JSON {"error": "..."}; tracebacks only go to the log.
+"""
+
+import base64
+import functools
+import importlib.metadata
+import io
+import platform
+import random
+
+import numpy as np
+from flask import Flask, current_app, jsonify, render_template, request
+from PIL import Image
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable, UnsupportedMediaType
+
+from cnn.artifacts import read_json
+from cnn.config import CLASS_NAMES, DEFAULT_MODEL, INPUT_SHAPE, metrics_path
+from cnn.data import load_test_sample
+from cnn.predict import (
+    InvalidImageError,
+    load_model,
+    predict,
+    preprocess,
+    probabilities_of,
+    result_from_probabilities,
+)
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+DEFAULT_TOP_K = 3
+UPLOAD_FIELD = "file"  # The seed apps' contract: request.files["file"].
+TRUE_VALUES, FALSE_VALUES = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """The app factory `flask --app cnn.server run` and WSGI servers call."""
+    # Templates and static files live next to this module, so they are found wherever the package runs.
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES)
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False  # Keep the model card and the top-k list in their own order.
+
+    register_routes(app)
+    register_error_handlers(app)
+
+    @app.after_request
+    def add_security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    warm_up(app)
+    return app
+
+
+# ---------------------------------------------------------------------------------------
+# Model and data: one shared, thread-safe model (cnn.predict caches it per process).
+
+
+def warm_up(app: Flask) -> None:
+    """Load the model and run it once at start-up, so the first user does not wait for it."""
+    try:
+        model = load_model(DEFAULT_MODEL)
+    except FileNotFoundError as error:
+        app.logger.warning("Starting without a model: %s", error)
+        return
+    probabilities_of(model, np.zeros((1, *INPUT_SHAPE), dtype=np.float32))  # builds the call graph once
+
+
+def shared_model():
+    """The default model, or 503 with the training command when it is missing."""
+    try:
+        return load_model(DEFAULT_MODEL)
+    except FileNotFoundError as error:
+        raise ServiceUnavailable(str(error)) from error
+
+
+@functools.cache
+def shipped_sample() -> tuple[np.ndarray, np.ndarray]:
+    """The shipped stratified test sample, read once."""
+    try:
+        return load_test_sample()
+    except FileNotFoundError as error:
+        raise ServiceUnavailable(f"The test sample is missing ({error}). Create it with: python -m cnn.data") from error
+
+
+def library_versions() -> dict:
+    def installed(*distributions: str) -> str | None:
+        for distribution in distributions:
+            try:
+                return importlib.metadata.version(distribution)
+            except importlib.metadata.PackageNotFoundError:
+                continue
+        return None
+
+    return {
+        "python": platform.python_version(),
+        "flask": installed("flask"),
+        "tensorflow": installed("tensorflow-cpu", "tensorflow"),
+        "keras": installed("keras"),
+        "numpy": installed("numpy"),
+        "pillow": installed("pillow"),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Request parsing: every bad value becomes a 4xx with a readable message.
+
+
+def top_k_argument() -> int:
+    value = request.args.get("top_k", str(DEFAULT_TOP_K))
+    try:
+        top_k = int(value)
+    except ValueError:
+        raise BadRequest(f"top_k must be a whole number from 1 to {len(CLASS_NAMES)}, got {value!r}.") from None
+    if not 1 <= top_k <= len(CLASS_NAMES):
+        raise BadRequest(f"top_k must be from 1 to {len(CLASS_NAMES)}, got {top_k}.")
+    return top_k
+
+
+def flag_argument(name: str) -> bool:
+    value = request.args.get(name, "").strip().lower()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise BadRequest(f"{name} must be 1 or 0, got {value!r}.")
+
+
+def uploaded_image():
+    """The image the client sent: the multipart field "file" or the raw body of an image/* request."""
+    if request.mimetype == "multipart/form-data":
+        file = request.files.get(UPLOAD_FIELD)
+        if file is None:
+            raise BadRequest(f'Missing form field "{UPLOAD_FIELD}": send the image file in it.')
+        return file
+    if request.mimetype.startswith("image/"):
+        return request.get_data(cache=False)
+    if not request.mimetype:
+        raise BadRequest(f'No image: send multipart field "{UPLOAD_FIELD}" or a raw body with Content-Type image/*.')
+    raise UnsupportedMediaType(
+        f'Content-Type {request.mimetype} is not supported: send multipart/form-data with field "{UPLOAD_FIELD}" '
+        "or a raw body with Content-Type image/*."
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Responses.
+
+
+def upload_limit_mb() -> int:
+    return current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A (H, W) image, uint8 or float in 0..1, as a PNG data URL the browser can show."""
+    if image.dtype != np.uint8:
+        image = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(image, mode="L").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def classify(image, top_k: int, include_input: bool) -> dict:
+    """predict()'s dict; with include_input also the 28x28 model input, from a single preprocessing pass."""
+    model = shared_model()  # A missing model is a 503 before any work.
+    try:
+        if not include_input:
+            return predict(image, top_k=top_k, model_name=DEFAULT_MODEL)
+        model_input = preprocess(image)
+        probabilities = probabilities_of(model, model_input[np.newaxis, :, :, np.newaxis])[0]
+    except InvalidImageError as error:
+        raise BadRequest(str(error)) from error
+    return result_from_probabilities(probabilities, top_k) | {"model_input": png_data_url(model_input)}
+
+
+def register_routes(app: Flask) -> None:
+    @app.get("/")
+    def index():
+        return render_template("index.html", max_upload_mb=upload_limit_mb())
+
+    @app.post("/predict")
+    def predict_route():
+        top_k, include_input = top_k_argument(), flag_argument("include_input")
+        return jsonify(classify(uploaded_image(), top_k, include_input))
+
+    @app.get("/sample")
+    def sample_route():
+        """One random test image (or ?index=N) with its true label and the model's answer."""
+        top_k = top_k_argument()
+        images, labels = shipped_sample()
+        index_value = request.args.get("index")
+        if index_value is None:
+            index = random.randrange(len(images))
+        else:
+            try:
+                index = int(index_value)
+            except ValueError:
+                raise BadRequest(f"index must be a whole number, got {index_value!r}.") from None
+            if not 0 <= index < len(images):
+                raise BadRequest(f"index must be from 0 to {len(images) - 1}, got {index}.")
+        result = classify(images[index], top_k, include_input=True)
+        true_class_id = int(labels[index])
+        return jsonify(
+            {
+                "index": index,
+                "image": png_data_url(images[index]),
+                "true_label": CLASS_NAMES[true_class_id],
+                "true_class_id": true_class_id,
+                "correct": result["class_id"] == true_class_id,
+            }
+            | result
+        )
+
+    @app.get("/model")
+    def model_card():
+        metrics = read_json(metrics_path(DEFAULT_MODEL))
+        if metrics is None:
+            raise NotFound(
+                f"No model card at {metrics_path(DEFAULT_MODEL)}. "
+                f"Train the model with: python -m cnn.train --model {DEFAULT_MODEL}"
+            )
+        return jsonify(metrics)
+
+    @app.get("/health")
+    def health():
+        try:
+            shared_model()
+            loaded, problem = True, None
+        except ServiceUnavailable as error:
+            loaded, problem = False, error.description
+        body = {"status": "ok" if loaded else "unavailable", "model_loaded": loaded, "model": DEFAULT_MODEL}
+        if problem:
+            body["error"] = problem
+        body["versions"] = library_versions()
+        return jsonify(body), 200 if loaded else 503
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        """Werkzeug's errors (400, 404, 405, 413, 415, 503...) as JSON, keeping headers such as Allow."""
+        if error.description != type(error).description:
+            message = error.description  # Raised here with a specific message.
+        elif error.code == 404:
+            message = f"Not found: {request.path}"
+        elif error.code == 405:
+            message = f"Method {request.method} is not allowed on {request.path}."
+        elif error.code == 413:
+            message = f"The upload is larger than {upload_limit_mb()} MB."
+        else:
+            message = error.description
+        response = error.get_response()
+        response.set_data(app.json.dumps({"error": message}))
+        response.content_type = "application/json"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        # The traceback goes to the log, never to the client.
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return jsonify(error="Internal server error."), 500

@@ -1,0 +1,298 @@
+"""The Flask server: every route, every bad request, and a quick run of the load test."""
+
+import base64
+import io
+import json
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+
+from cnn import server
+from cnn.artifacts import read_json
+from cnn.config import CLASS_NAMES, DEFAULT_MODEL, metrics_path
+from cnn.data import load_test_sample
+from cnn.predict import predict, predict_batch, preprocess
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def decode_data_url(data_url: str) -> np.ndarray:
+    prefix = "data:image/png;base64,"
+    assert data_url.startswith(prefix)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url[len(prefix) :]))))
+
+
+def assert_json_error(response, status: int) -> str:
+    assert response.status_code == status
+    assert response.is_json
+    body = response.get_json()
+    assert set(body) == {"error"} and body["error"]
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body["error"]
+
+
+@pytest.fixture(scope="module")
+def app():
+    return server.create_app({"TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return load_test_sample()
+
+
+@pytest.fixture(scope="module")
+def well_classified(sample):
+    """A test image the model gets right with the highest confidence: (image uint8 (28, 28), label)."""
+    images, labels = sample
+    results = predict_batch(list(images), top_k=1)
+    correct = [i for i, result in enumerate(results) if result["class_id"] == labels[i]]
+    if not correct:
+        pytest.fail("The model classifies no test-sample image correctly.")
+    best = max(correct, key=lambda i: results[i]["confidence"])
+    return images[best], CLASS_NAMES[labels[best]]
+
+
+# ---------------------------------------------------------------------------------------
+# GET /
+
+
+def test_index_serves_the_upload_page_and_its_assets(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'action="/predict"' in html and 'name="file"' in html
+    assert 'id="sample-button"' in html and 'id="model-input"' in html
+    css = client.get("/static/style.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    assert "image-rendering: pixelated" in css.get_data(as_text=True)
+    script = client.get("/static/app.js")
+    assert script.status_code == 200
+    assert "include_input=1" in script.get_data(as_text=True)
+
+
+def test_templates_and_static_files_are_found_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    client = server.create_app().test_client()
+    assert client.get("/").status_code == 200
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_debug_is_off_by_default(monkeypatch):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    assert server.create_app().debug is False
+
+
+# ---------------------------------------------------------------------------------------
+# POST /predict
+
+
+def test_predict_filestorage_upload_answers_the_predict_dict(client, well_classified):
+    image, label = well_classified
+    data = png_bytes(image)
+    upload = FileStorage(stream=io.BytesIO(data), filename="item.png", content_type="image/png")
+    response = client.post("/predict", data={"file": upload})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["prediction"] == label
+    assert body == predict(data)  # the same contract as the package, unchanged
+    assert [entry["label"] for entry in body["top_k"]][0] == label and len(body["top_k"]) == 3
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_predict_accepts_a_raw_image_body(client, well_classified):
+    image, label = well_classified
+    response = client.post("/predict", data=png_bytes(image), content_type="image/png")
+    assert response.status_code == 200
+    assert response.get_json()["prediction"] == label
+
+
+@pytest.mark.parametrize("top_k", [1, 5, 10])
+def test_predict_top_k(client, well_classified, top_k):
+    response = client.post(f"/predict?top_k={top_k}", data=png_bytes(well_classified[0]), content_type="image/png")
+    assert response.status_code == 200
+    ranked = response.get_json()["top_k"]
+    assert len(ranked) == top_k
+    probabilities = [entry["probability"] for entry in ranked]
+    assert probabilities == sorted(probabilities, reverse=True)
+
+
+@pytest.mark.parametrize("top_k", ["0", "11", "-1", "2.5", "three", ""])
+def test_predict_rejects_a_bad_top_k(client, well_classified, top_k):
+    response = client.post(f"/predict?top_k={top_k}", data=png_bytes(well_classified[0]), content_type="image/png")
+    assert "top_k" in assert_json_error(response, 400)
+
+
+def test_include_input_adds_the_exact_model_input(client, well_classified):
+    data = png_bytes(well_classified[0])
+    response = client.post("/predict?include_input=1&top_k=3", data={"file": (io.BytesIO(data), "item.png")})
+    assert response.status_code == 200
+    body = response.get_json()
+    model_input = decode_data_url(body.pop("model_input"))
+    assert model_input.shape == (28, 28)
+    np.testing.assert_array_equal(model_input, np.round(preprocess(data) * 255).astype(np.uint8))
+    assert body == predict(data)  # the one-pass path gives the same answer as predict()
+
+
+def test_include_input_rejects_a_bad_flag(client, well_classified):
+    response = client.post("/predict?include_input=maybe", data=png_bytes(well_classified[0]), content_type="image/png")
+    assert "include_input" in assert_json_error(response, 400)
+
+
+def test_predict_missing_file_field(client, well_classified):
+    response = client.post("/predict", data={"image": (io.BytesIO(png_bytes(well_classified[0])), "item.png")})
+    assert '"file"' in assert_json_error(response, 400)
+
+
+def test_predict_without_any_body(client):
+    assert_json_error(client.post("/predict"), 400)
+
+
+def test_predict_empty_file(client):
+    error = assert_json_error(client.post("/predict", data={"file": (io.BytesIO(b""), "empty.png")}), 400)
+    assert "empty" in error
+
+
+def test_predict_empty_raw_body(client):
+    assert "empty" in assert_json_error(client.post("/predict", data=b"", content_type="image/png"), 400)
+
+
+def test_predict_non_image_file(client):
+    response = client.post("/predict", data={"file": (io.BytesIO(b"name,price\nshirt,10\n"), "table.csv")})
+    assert response.status_code in (400, 415)
+    assert "image" in assert_json_error(response, response.status_code)
+
+
+def test_predict_blank_image(client):
+    blank = png_bytes(np.full((64, 64), 255, dtype=np.uint8))
+    assert "Nothing drawn" in assert_json_error(client.post("/predict", data=blank, content_type="image/png"), 400)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", "application/x-www-form-urlencoded"])
+def test_predict_unsupported_content_type(client, content_type):
+    error = assert_json_error(client.post("/predict", data=b'{"a": 1}', content_type=content_type), 415)
+    assert content_type in error
+
+
+def test_predict_oversized_raw_body_is_413(client):
+    too_big = b"\x89PNG" + bytes(server.MAX_UPLOAD_BYTES)
+    assert "10 MB" in assert_json_error(client.post("/predict", data=too_big, content_type="image/png"), 413)
+
+
+def test_predict_oversized_upload_is_413(client):
+    too_big = io.BytesIO(bytes(server.MAX_UPLOAD_BYTES + 1))
+    assert_json_error(client.post("/predict", data={"file": (too_big, "huge.png")}), 413)
+
+
+def test_unexpected_error_is_a_json_500_without_traceback(client, well_classified, monkeypatch, caplog):
+    def broken_predict(*args, **kwargs):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(server, "predict", broken_predict)
+    with caplog.at_level(logging.ERROR):
+        response = client.post("/predict", data=png_bytes(well_classified[0]), content_type="image/png")
+    error = assert_json_error(response, 500)
+    assert "secret" not in response.get_data(as_text=True) and "secret" not in error
+    logged = [record.exc_info[1] for record in caplog.records if record.exc_info]
+    assert any(isinstance(error, RuntimeError) and "secret internal detail" in str(error) for error in logged)
+
+
+def test_missing_model_is_a_json_503(client, well_classified, monkeypatch):
+    def no_model(name):
+        raise FileNotFoundError(f"No trained model for {name}.")
+
+    monkeypatch.setattr(server, "load_model", no_model)
+    assert_json_error(client.post("/predict", data=png_bytes(well_classified[0]), content_type="image/png"), 503)
+    health = client.get("/health")
+    assert health.status_code == 503 and health.get_json()["model_loaded"] is False
+
+
+# ---------------------------------------------------------------------------------------
+# Unknown routes and wrong methods
+
+
+def test_unknown_route_is_a_json_404(client):
+    assert "/no/such/page" in assert_json_error(client.get("/no/such/page"), 404)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("get", "/predict"), ("put", "/predict"), ("post", "/"), ("post", "/health")]
+)
+def test_wrong_method_is_a_json_405(client, method, path):
+    response = getattr(client, method)(path)
+    assert_json_error(response, 405)
+    assert response.headers.get("Allow")
+
+
+# ---------------------------------------------------------------------------------------
+# GET /sample, /model, /health
+
+
+def test_sample_returns_a_test_image_its_label_and_the_top_3(client, sample):
+    images, labels = sample
+    response = client.get("/sample")
+    assert response.status_code == 200
+    body = response.get_json()
+    index = body["index"]
+    np.testing.assert_array_equal(decode_data_url(body["image"]), images[index])
+    assert decode_data_url(body["model_input"]).shape == (28, 28)
+    assert body["true_class_id"] == labels[index] and body["true_label"] == CLASS_NAMES[labels[index]]
+    assert len(body["top_k"]) == 3
+    assert body["correct"] == (body["prediction"] == body["true_label"])
+    assert body["prediction"] == predict(images[index])["prediction"]
+
+
+def test_sample_by_index_and_top_k(client, well_classified, sample):
+    images, _ = sample
+    index = next(i for i, image in enumerate(images) if np.array_equal(image, well_classified[0]))
+    body = client.get(f"/sample?index={index}&top_k=5").get_json()
+    assert body["index"] == index and body["correct"] is True
+    assert body["prediction"] == well_classified[1] and len(body["top_k"]) == 5
+
+
+@pytest.mark.parametrize("query", ["index=-1", "index=100000", "index=first", "top_k=0"])
+def test_sample_rejects_bad_arguments(client, query):
+    assert_json_error(client.get(f"/sample?{query}"), 400)
+
+
+def test_model_card_is_the_shipped_metrics_file(client):
+    response = client.get("/model")
+    assert response.status_code == 200
+    card = response.get_json()
+    assert card == read_json(metrics_path(DEFAULT_MODEL))
+    assert card["model"] == DEFAULT_MODEL and 0.0 <= card["test_accuracy"] <= 1.0
+
+
+def test_health(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok" and body["model_loaded"] is True and body["model"] == DEFAULT_MODEL
+    assert {"python", "flask", "tensorflow", "keras", "numpy", "pillow"} <= set(body["versions"])
+    assert body["versions"]["flask"]
+
+
+# ---------------------------------------------------------------------------------------
+# The load test, in quick mode against a real server process
+
+
+def test_load_test_quick_mode(tmp_path):
+    from bench import loadtest
+
+    out = tmp_path / "loadtest.json"
+    assert loadtest.main(["--threads", "2", "--requests", "10", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["requests"] == 20 and report["errors"] == 0
+    assert report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
