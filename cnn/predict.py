@@ -321,6 +321,13 @@ def result_from_probabilities(probabilities: np.ndarray, top_k: int) -> dict:
     }
 
 
+def classify(image, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketch: bool = False) -> tuple[dict, np.ndarray]:
+    """predict()'s result together with the (28, 28) model input it was computed from, for UIs that show both."""
+    model_input = preprocess(image, sketch=sketch)
+    probabilities = probabilities_of(load_model(model_name), model_input[np.newaxis, :, :, np.newaxis])[0]
+    return result_from_probabilities(probabilities, top_k), model_input
+
+
 def predict(image, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketch: bool = False) -> dict:
     """Classify one image; `flask.jsonify(predict(request.files["file"]))` just works.
 
@@ -328,9 +335,7 @@ def predict(image, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketch: bool
     "probability"}, ...], "probabilities": {class name: probability}}.
     Raises InvalidImageError (a ValueError) with a readable message for bad input.
     """
-    model_input = preprocess(image, sketch=sketch)[np.newaxis, :, :, np.newaxis]  # (1, 28, 28, 1)
-    probabilities = probabilities_of(load_model(model_name), model_input)[0]
-    return result_from_probabilities(probabilities, top_k)
+    return classify(image, top_k, model_name, sketch)[0]
 
 
 def predict_batch(images, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketch: bool = False) -> list[dict]:

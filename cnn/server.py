@@ -28,14 +28,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnav
 from cnn.artifacts import read_json
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL, INPUT_SHAPE, metrics_path
 from cnn.data import load_test_sample
-from cnn.predict import (
-    InvalidImageError,
-    load_model,
-    predict,
-    preprocess,
-    probabilities_of,
-    result_from_probabilities,
-)
+from cnn.predict import InvalidImageError, classify, load_model, probabilities_of
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_TOP_K = 3
@@ -172,17 +165,14 @@ def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def classify(image, top_k: int, include_input: bool) -> dict:
+def classify_request(image, top_k: int, include_input: bool) -> dict:
     """predict()'s dict; with include_input also the 28x28 model input, from a single preprocessing pass."""
-    model = shared_model()  # A missing model is a 503 before any work.
+    shared_model()  # A missing model is a 503 before any work.
     try:
-        if not include_input:
-            return predict(image, top_k=top_k, model_name=DEFAULT_MODEL)
-        model_input = preprocess(image)
-        probabilities = probabilities_of(model, model_input[np.newaxis, :, :, np.newaxis])[0]
+        result, model_input = classify(image, top_k=top_k, model_name=DEFAULT_MODEL)
     except InvalidImageError as error:
         raise BadRequest(str(error)) from error
-    return result_from_probabilities(probabilities, top_k) | {"model_input": png_data_url(model_input)}
+    return result | {"model_input": png_data_url(model_input)} if include_input else result
 
 
 def register_routes(app: Flask) -> None:
@@ -193,7 +183,7 @@ def register_routes(app: Flask) -> None:
     @app.post("/predict")
     def predict_route():
         top_k, include_input = top_k_argument(), flag_argument("include_input")
-        return jsonify(classify(uploaded_image(), top_k, include_input))
+        return jsonify(classify_request(uploaded_image(), top_k, include_input))
 
     @app.get("/sample")
     def sample_route():
@@ -210,7 +200,7 @@ def register_routes(app: Flask) -> None:
                 raise BadRequest(f"index must be a whole number, got {index_value!r}.") from None
             if not 0 <= index < len(images):
                 raise BadRequest(f"index must be from 0 to {len(images) - 1}, got {index}.")
-        result = classify(images[index], top_k, include_input=True)
+        result = classify_request(images[index], top_k, include_input=True)
         true_class_id = int(labels[index])
         return jsonify(
             {

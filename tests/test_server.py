@@ -197,10 +197,10 @@ def test_predict_oversized_upload_is_413(client):
 
 
 def test_unexpected_error_is_a_json_500_without_traceback(client, well_classified, monkeypatch, caplog):
-    def broken_predict(*args, **kwargs):
+    def broken_classify(*args, **kwargs):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(server, "predict", broken_predict)
+    monkeypatch.setattr(server, "classify", broken_classify)
     with caplog.at_level(logging.ERROR):
         response = client.post("/predict", data=png_bytes(well_classified[0]), content_type="image/png")
     error = assert_json_error(response, 500)
