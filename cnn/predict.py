@@ -73,7 +73,8 @@ def decode_image(data: bytes) -> Image.Image:
                 # Let libjpeg decode a big photo at a fraction of its size: much faster, same 28x28 result.
                 image.draft(image.mode, (WORKING_SIZE, WORKING_SIZE))
             image.load()
-            return ImageOps.exif_transpose(image)
+            ImageOps.exif_transpose(image, in_place=True)  # in place: no copy for the usual unrotated image
+            return image
     except InvalidImageError:
         raise
     except UnidentifiedImageError as error:
@@ -107,12 +108,18 @@ def pil_to_arrays(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         values = np.asarray(image, dtype=np.float32)
         full_scale = 1.0 if image.mode == "F" and values.max() <= 1.0 else 255.0 if values.max() <= 255 else 65535.0
         return np.clip(values / full_scale, 0.0, 1.0), None
+    # Pillow's own conversions run in C, several times faster than the same arithmetic in NumPy.
     if has_alpha:
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
-        return rgb_to_grey(rgba[..., :3]), rgba[..., 3]
+        rgba = image.convert("RGBA")
+        return unit_range(rgba.convert("L")), unit_range(rgba.getchannel("A"))
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")  # 1-bit, palette, CMYK, YCbCr, LAB...
-    return array_to_planes(np.asarray(image))
+    return unit_range(image.convert("L")), None
+
+
+def unit_range(image: Image.Image) -> np.ndarray:
+    """An 8-bit single-band image as float32 in 0..1."""
+    return np.asarray(image, dtype=np.float32) / np.float32(255)
 
 
 def rgb_to_grey(rgb: np.ndarray) -> np.ndarray:
@@ -129,6 +136,8 @@ def array_to_planes(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
             f"Expected an image array of shape (H, W) or (H, W, 1|3|4), got shape {array.shape}."
         )
     check_pixel_count(array.shape[1], array.shape[0])
+    if array.dtype == np.uint8:
+        return pil_to_arrays(Image.fromarray(array))  # the canvas's RGBA takes this fast path
     if array.dtype == np.bool_:
         values = array.astype(np.float32)
     elif np.issubdtype(array.dtype, np.integer):
@@ -176,7 +185,7 @@ def ink_from_planes(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
         on_white = (1.0 - grey) * alpha
         return on_white if on_white.max() >= LIGHT_ITEM_INK else grey * alpha
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = float(np.median(border))
+    background = np.float32(np.median(border))
     return np.abs(grey - background)
 
 
@@ -194,7 +203,10 @@ def crop_and_centre(ink: np.ndarray) -> np.ndarray:
     height, width = item.shape
     scale = IMAGE_SIZE / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = Image.fromarray(item.astype(np.float32), mode="F").resize(new_size, Image.Resampling.LANCZOS)
+    # reducing_gap: a fast box reduction first, then Lanczos for the last factor of two: same look, less work.
+    resized = Image.fromarray(item.astype(np.float32), mode="F").resize(
+        new_size, Image.Resampling.LANCZOS, reducing_gap=2.0
+    )
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     top, left = (IMAGE_SIZE - new_size[1]) // 2, (IMAGE_SIZE - new_size[0]) // 2
     canvas[top : top + new_size[1], left : left + new_size[0]] = np.asarray(resized)
