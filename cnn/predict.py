@@ -12,7 +12,7 @@ import threading
 import warnings
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, model_path
 
@@ -213,37 +213,27 @@ def crop_and_centre(ink: np.ndarray) -> np.ndarray:
     return np.clip(canvas, 0.0, 1.0)
 
 
-def fill_closed_shapes(strokes: np.ndarray) -> np.ndarray:
-    """Strokes plus every region they enclose: a closed outline becomes a solid silhouette."""
-    # copy(): Pillow shares the NumPy buffer read-only, and floodfill would silently draw nothing.
-    padded = Image.fromarray(np.pad(strokes, 1).astype(np.uint8) * 255).copy()
-    ImageDraw.floodfill(padded, (0, 0), 128)  # everything reachable from outside the drawing
-    return (np.asarray(padded) != 128)[1:-1, 1:-1]
-
-
 def sketch_to_ink(ink: np.ndarray, fill_closed: bool = True, normalise_width: bool = True) -> np.ndarray:
     """Make pen strokes look like the dataset's items before the usual crop and scale.
 
     A thin outline shrunk to 28 px fades to faint grey dots, and the model learnt filled
     items: so strokes are thickened to about 2 px at the model's scale, and closed shapes filled.
     """
+    from scipy import ndimage  # Imported here: only the Draw page's path needs it.
+
     strokes = ink > 0.5 * float(ink.max())
     rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
-    strokes = strokes[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    strokes = np.pad(strokes[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
     if fill_closed:
-        strokes = fill_closed_shapes(strokes)
+        strokes = ndimage.binary_fill_holes(strokes)
     if normalise_width:
-        eroded = np.asarray(Image.fromarray(strokes.astype(np.uint8) * 255).filter(ImageFilter.MinFilter(3))) > 0
-        edge_pixels = max(int((strokes & ~eroded).sum()), 1)
-        stroke_width = 2.0 * strokes.sum() / edge_pixels  # area / length of a stroke, both edges counted
+        edge_pixels = max(int((strokes & ~ndimage.binary_erosion(strokes)).sum()), 1)
+        stroke_width = 2.0 * strokes.sum() / edge_pixels  # area over length, both edges of a stroke counted
         target_width = SKETCH_STROKE_WIDTH * max(strokes.shape) / IMAGE_SIZE
-        grow = int(round(target_width - stroke_width))
+        grow = int(round((target_width - stroke_width) / 2))  # each dilation adds a pixel on both sides
         if grow >= 1:
-            size = grow // 2 * 2 + 1
-            strokes = np.asarray(
-                Image.fromarray(np.pad(strokes, size).astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(size))
-            ) > 0
-    return np.pad(strokes.astype(np.float32), 1)
+            strokes = ndimage.binary_dilation(np.pad(strokes, grow), iterations=grow)
+    return strokes.astype(np.float32)
 
 
 def preprocess(image, sketch: bool = False) -> np.ndarray:
