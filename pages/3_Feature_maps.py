@@ -1,0 +1,139 @@
+"""Feature maps: what every conv layer responds to, and where the network looks (Grad-CAM)."""
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+import app_ui
+from cnn.config import CLASS_NAMES
+from cnn.explain import explain
+from cnn.predict import InvalidImageError, preprocess, result_from_probabilities
+
+SOURCES = ("Test image", "Drawing", "Upload")
+INPUT_SCALE = 8
+
+app_ui.page_header(
+    "Feature maps",
+    ":material/grid_view:",
+    "A CNN is a stack of filters. Each conv layer slides small learnt filters over the previous layer's "
+    "output and produces one *feature map* per filter: bright where the filter's pattern is present. "
+    "Pick an image, then look at every layer's maps and at Grad-CAM, which colours the pixels that pushed "
+    "the network towards a class.",
+)
+app_ui.require_model()
+
+
+def new_sample_index() -> None:
+    images, _ = app_ui.load_sample()
+    st.session_state["maps_sample_index"] = int(np.random.default_rng().integers(len(images)))
+
+
+if "maps_sample_index" not in st.session_state:
+    new_sample_index()
+
+# ---- The input: a test image, a drawing or an upload -> the 28x28 model input.
+source = st.segmented_control("Input", SOURCES, default=SOURCES[0], required=True, key="maps_source")
+model_input, caption = None, ""
+if source == "Test image":
+    images, labels = app_ui.load_sample()
+    index = st.session_state["maps_sample_index"]
+    model_input = preprocess(images[index])
+    caption = f"Test image #{index}, true class: {CLASS_NAMES[labels[index]]}"
+    st.button("Another test image", key="maps_next", icon=":material/shuffle:", on_click=new_sample_index)
+elif source == "Drawing":
+    canvas = st_canvas(
+        stroke_width=16,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        width=280,
+        height=280,
+        return_image_data=True,
+        key="maps_canvas",
+    )
+    if (canvas.json_data or {}).get("objects") and canvas.image_data is not None:
+        try:
+            model_input = preprocess(canvas.image_data, sketch=True)
+            caption = "Your drawing"
+        except InvalidImageError as error:
+            if not app_ui.is_nothing_drawn(error):
+                st.error(str(error))
+else:
+    upload = st.file_uploader("An image of one clothing item", type=app_ui.UPLOAD_TYPES, key="maps_upload")
+    if upload is not None:
+        try:
+            model_input = preprocess(upload.getvalue())
+            caption = upload.name
+        except InvalidImageError as error:
+            st.error(f"**{upload.name}**: {error}", icon=":material/broken_image:")
+            st.stop()
+
+if model_input is None:
+    st.info("Draw an item or upload an image to see what the network makes of it.", icon=":material/info:")
+    st.stop()
+
+# ---- Prediction and Grad-CAM.
+input_column, cam_column, prediction_column = st.columns(3, gap="large")
+cam_slot = cam_column.container()  # filled once the class below is chosen and explained
+class_choice = cam_column.selectbox(
+    "Explain which class?",
+    [None, *range(len(CLASS_NAMES))],
+    format_func=lambda class_id: "The predicted class" if class_id is None else CLASS_NAMES[class_id],
+    key="maps_class",
+)
+explanation = explain(model_input, class_id=class_choice)
+result = result_from_probabilities(explanation.probabilities, top_k=3)
+
+with input_column:
+    st.markdown("**The model input**")
+    st.image(app_ui.upscale(model_input, INPUT_SCALE), caption=caption)
+with cam_slot:
+    st.markdown(f"**Grad-CAM for {CLASS_NAMES[explanation.class_id]}**")
+    st.image(
+        app_ui.grad_cam_overlay(model_input, explanation.heatmap, INPUT_SCALE),
+        caption=f"Computed at layer {explanation.heatmap_layer}",
+    )
+    st.image(app_ui.heat_legend(INPUT_SCALE * 28), caption="blue: ignored, red: decisive")
+with prediction_column:
+    st.markdown("**The prediction**")
+    app_ui.show_prediction(result)
+st.caption(
+    "Grad-CAM (Selvaraju et al., 2017) weighs the last conv layer's maps by how much each one raises the chosen "
+    "class's score. Warm colours mark the regions that made the network say that class; choose another class "
+    "above to see what would argue for it."
+)
+
+# ---- Every conv layer's feature maps.
+st.subheader("Feature maps")
+layer_names = list(explanation.feature_maps)
+layer = st.selectbox(
+    "Conv layer",
+    layer_names,
+    format_func=lambda name: f"{name}: {explanation.feature_maps[name].shape[-1]} channels, "
+    f"{explanation.feature_maps[name].shape[0]}x{explanation.feature_maps[name].shape[1]} each",
+    key="maps_layer",
+)
+maps = explanation.feature_maps[layer]
+silent = int((maps.max(axis=(0, 1)) <= 0).sum())
+position = layer_names.index(layer)
+if position < len(layer_names) / 3:
+    note = (
+        "**An early layer.** Its filters see only a few neighbouring pixels, so they respond to simple things: "
+        "edges in one direction, bright or dark areas, the item's outline. Its maps still look like the item."
+    )
+elif position < 2 * len(layer_names) / 3:
+    note = (
+        "**A middle layer.** After one pooling step each unit sees a larger patch and combines early edges into "
+        "corners, stripes and textures; the maps start to look less like the picture."
+    )
+else:
+    note = (
+        "**A late layer.** Each unit now covers most of the image and responds to whole parts: a sleeve, a heel, "
+        "a handle, a collar. The maps are coarse and abstract, and only a few channels light up for a given "
+        "item: this is what the classifier on top reads."
+    )
+st.markdown(note)
+st.caption(
+    f"{maps.shape[-1]} channels of {maps.shape[0]}x{maps.shape[1]} after the ReLU; each is scaled to its own "
+    f"peak (dark: no response). {silent} of {maps.shape[-1]} channels stay silent for this image."
+)
+st.image(app_ui.feature_map_grid(maps))

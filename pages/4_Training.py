@@ -1,0 +1,144 @@
+"""Training: learning curves, confusion matrix, per-class scores, mistakes, baselines and robustness."""
+
+import numpy as np
+import streamlit as st
+
+import app_ui
+from cnn.config import CLASS_NAMES, MODEL_NAMES, model_path
+
+GALLERY_COLUMNS = 8
+GALLERY_SIZE = 24
+GALLERY_SCALE = 4
+
+app_ui.page_header(
+    "Training",
+    ":material/monitoring:",
+    "How the network learnt and how well it does, from the files training wrote: the loss and accuracy after "
+    "every epoch, the test-set confusion matrix and per-class scores, the test images it gets wrong, and how it "
+    "compares with two simpler models.",
+)
+
+available = [name for name in MODEL_NAMES if app_ui.load_metrics(name) is not None and model_path(name).is_file()]
+if not available:
+    app_ui.stop_with_error("No trained model with a metrics file in assets/. Train one: `python -m cnn.train --model cnn`.")
+model_name = st.selectbox("Model", available, format_func=lambda name: app_ui.MODEL_LABELS.get(name, name), key="training_model")
+metrics = app_ui.required_metrics(model_name)
+
+# ---- Learning curves.
+st.subheader("Learning curves")
+history = app_ui.load_history(model_name)
+if history is None:
+    st.info(f"No training history for {model_name} in assets/.", icon=":material/info:")
+else:
+    loss_column, accuracy_column = st.columns(2, gap="large")
+    loss_column.altair_chart(app_ui.history_chart(history, "loss", metrics.get("best_epoch")), width="stretch")
+    accuracy_column.altair_chart(app_ui.history_chart(history, "accuracy", metrics.get("best_epoch")), width="stretch")
+    st.caption(
+        f"{len(history['loss'])} epochs on {metrics['train_size']:,} training images, checked on {metrics['val_size']:,} "
+        f"held-out validation images after each one. The dashed line marks epoch {metrics['best_epoch']}, whose "
+        "weights were kept. Training loss far below validation loss would mean the network memorises instead of "
+        "generalising; training accuracy is measured with dropout on (and, for the CNN, on augmented images), "
+        "so it can sit below validation accuracy."
+    )
+
+# ---- Test-set scores.
+st.subheader("Confusion matrix")
+st.markdown(
+    f"Each row is a true class, each column what the network answered, over the {metrics['test_size']:,} test "
+    f"images. Test accuracy: **{metrics['test_accuracy']:.2%}**, macro F1: **{metrics['macro_f1']:.3f}**."
+)
+normalise = st.toggle("Show row percentages (recall) instead of counts", key="training_normalise")
+matrix = np.asarray(metrics["confusion_matrix"])
+matrix_column, table_column = st.columns([3, 2], gap="large")
+with matrix_column:
+    st.altair_chart(app_ui.confusion_chart(metrics["confusion_matrix"], normalise), width="stretch")
+    off_diagonal = matrix * (1 - np.eye(len(CLASS_NAMES), dtype=matrix.dtype))
+    worst = np.dstack(np.unravel_index(np.argsort(-off_diagonal, axis=None)[:3], matrix.shape))[0]
+    st.caption(
+        "Most frequent mistakes: "
+        + "; ".join(f"{CLASS_NAMES[t]} taken for {CLASS_NAMES[p]} ({off_diagonal[t, p]})" for t, p in worst)
+        + "."
+    )
+with table_column:
+    st.markdown("**Per-class scores**")
+    st.dataframe(
+        app_ui.per_class_table(metrics),
+        hide_index=True,
+        width="stretch",
+        height=400,
+        column_config={
+            "precision": st.column_config.NumberColumn("precision", format="%.3f"),
+            "recall": st.column_config.NumberColumn("recall", format="%.3f"),
+            "f1": st.column_config.ProgressColumn("F1", format="%.3f", min_value=0.0, max_value=1.0),
+        },
+    )
+    st.caption(
+        "Precision: of the images called this class, the share that were. Recall: of the images of this class, "
+        "the share found. F1: their harmonic mean."
+    )
+
+# ---- Mistakes.
+st.subheader("Mistakes")
+images, labels, test_set_name = app_ui.load_test_set()
+app_ui.require_model(model_name)
+probabilities = app_ui.test_set_probabilities(model_name)
+class_filter = st.selectbox(
+    "True class",
+    [None, *range(len(CLASS_NAMES))],
+    format_func=lambda class_id: "All classes" if class_id is None else CLASS_NAMES[class_id],
+    key="training_mistake_class",
+)
+wrong = app_ui.misclassified_indices(labels, probabilities, class_filter)
+st.caption(
+    f"{len(wrong):,} mistakes on {test_set_name}; the {min(GALLERY_SIZE, len(wrong))} the network was most "
+    "sure about are shown. Some are arguably mislabelled: Fashion-MNIST's labels are not perfect."
+)
+gallery = st.columns(GALLERY_COLUMNS)
+for position, index in enumerate(wrong[:GALLERY_SIZE]):
+    predicted = int(probabilities[index].argmax())
+    gallery[position % GALLERY_COLUMNS].image(
+        app_ui.upscale(images[index], GALLERY_SCALE),
+        caption=f"{CLASS_NAMES[labels[index]]} → {CLASS_NAMES[predicted]} ({probabilities[index, predicted]:.0%})",
+    )
+st.caption("Caption: true class → predicted class (the network's confidence).")
+
+# ---- The CNN beside simpler models.
+st.subheader("CNN vs simpler models")
+comparison = app_ui.comparison_table()
+st.dataframe(
+    comparison,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "test accuracy": st.column_config.ProgressColumn("test accuracy", format="percent", min_value=0.0, max_value=1.0),
+        "macro F1": st.column_config.NumberColumn("macro F1", format="%.3f"),
+        "parameters": st.column_config.NumberColumn("parameters", format="localized"),
+        "file size (MB)": st.column_config.NumberColumn("file size (MB)", format="%.2f"),
+        "latency (ms)": st.column_config.NumberColumn("latency (ms)", format="%.2f"),
+    },
+)
+st.caption(
+    "Baseline CNN: two small conv layers. MLP: no convolutions at all, every pixel wired to every unit. "
+    "Latency is one predict() call on one image, preprocessing included."
+)
+
+# ---- Robustness.
+st.subheader("Robustness to real inputs")
+robustness = app_ui.load_robustness()
+if robustness is None:
+    st.info(
+        "No robustness report in assets/ yet. `python -m cnn.robustness` writes one: accuracy on test images "
+        "rendered as product photos, transparent cut-outs and mouse sketches.",
+        icon=":material/info:",
+    )
+else:
+    st.markdown(
+        f"Test images re-rendered the way users send them, classified through the app's own preprocessing. "
+        f"Accuracy on the clean test images: **{robustness['clean_accuracy']:.2%}**."
+    )
+    st.dataframe(
+        [{key: entry[key] for key in ("name", "description", "accuracy", "count")} for entry in robustness["sets"]],
+        hide_index=True,
+        width="stretch",
+        column_config={"accuracy": st.column_config.ProgressColumn("accuracy", format="percent", min_value=0.0, max_value=1.0)},
+    )
