@@ -1,0 +1,321 @@
+"""The Streamlit pages, run headless with streamlit.testing.v1.AppTest, and the shared UI helpers.
+
+Each page: it renders without an exception, its widgets exist (looked up by key), and a known
+input gives the output the `cnn` package computes for that input.
+"""
+
+import base64
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import app_ui
+from cnn.config import CLASS_NAMES, PROJECT_DIR, model_path
+from cnn.explain import get_explainer
+from cnn.predict import InvalidImageError, predict, preprocess
+from tests.conftest import as_photo, encode
+
+MAIN = str(PROJECT_DIR / "streamlit_app.py")
+TIMEOUT = 60  # seconds per script run: loading the model is slow on a busy machine
+CANVAS_SIZE = 280
+
+
+def run_page(page: str | None = None, session_state: dict | None = None) -> AppTest:
+    """A fresh session (its own session_state) on `page`, run once."""
+    app = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    if page:
+        app.switch_page(page)
+    for key, value in (session_state or {}).items():
+        app.session_state[key] = value
+    return app.run()
+
+
+def headline(app: AppTest) -> str:
+    """The prediction headline of show_prediction(): '### Label' or '### Not sure... maybe Label?'."""
+    headlines = [markdown.value for markdown in app.markdown if markdown.value.startswith("### ")]
+    assert len(headlines) >= 1, "no prediction headline on the page"
+    return headlines[0]
+
+
+def shows_label(app: AppTest, label: str) -> bool:
+    text = headline(app)
+    return text == f"### {label}" or text == f"### Not sure... maybe {label}?"
+
+
+def canvas_rgba(item: np.ndarray) -> np.ndarray:
+    """A dataset item drawn in white on the Draw page's black 280x280 canvas, as the canvas returns it (RGBA)."""
+    grey = np.zeros((CANVAS_SIZE, CANVAS_SIZE), dtype=np.uint8)
+    grey[40:240, 40:240] = np.asarray(Image.fromarray(item).resize((200, 200), Image.Resampling.NEAREST))
+    rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    return rgba
+
+
+def canvas_state(rgba: np.ndarray) -> dict:
+    """The drawable-canvas component's value after a stroke: Fabric JSON plus the canvas as a PNG data URL."""
+    data_url = "data:image/png;base64," + base64.b64encode(encode(Image.fromarray(rgba, "RGBA"))).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}], "background": "#000000"}, "data": data_url}, "backgroundFit": None}
+
+
+@pytest.fixture(scope="module")
+def confident_indices(sample) -> dict[int, int]:
+    """For each class, the test-sample image the model classifies right with the highest probability."""
+    images, labels = sample
+    chosen = {}
+    for class_id in range(len(CLASS_NAMES)):
+        candidates = np.flatnonzero(labels == class_id)
+        probabilities = [predict(images[index], top_k=1)["probabilities"][CLASS_NAMES[class_id]] for index in candidates]
+        chosen[class_id] = int(candidates[int(np.argmax(probabilities))])
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------
+# Pages.
+
+
+def test_home_shows_the_model_card_from_the_metrics_file():
+    metrics = app_ui.load_metrics()
+    app = run_page()
+    assert not app.exception
+    assert app.title[0].value.endswith("Fashion-MNIST CNN")
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown["Test accuracy"] == f"{metrics['test_accuracy']:.2%}"
+    assert shown["Macro F1"] == f"{metrics['macro_f1']:.3f}"
+    card = app.table[0].value
+    values = dict(zip(card["Item"], card["Value"]))
+    assert values["Parameters"] == f"{metrics['parameters']:,}"
+    assert values["Optimizer"] == metrics["optimizer"]
+    assert values["Loss function"] == metrics["loss_function"]
+    assert str(metrics["test_size"]) in values["Training / validation / test images"].replace(",", "")
+
+
+def test_draw_shows_a_hint_until_something_is_drawn():
+    app = run_page("pages/1_Draw.py")
+    assert not app.exception
+    assert app.slider(key="draw_pen_width").value == 16
+    assert app.toggle(key="draw_show_all").value is False
+    assert "prediction appears here" in app.info[0].value
+    assert not [markdown for markdown in app.markdown if markdown.value.startswith("### ")]
+
+    app.button(key="draw_clear").click().run()  # a new canvas key: still empty, still the hint
+    assert not app.exception
+    assert app.session_state["draw_canvas_version"] == 1
+    assert "prediction appears here" in app.info[0].value
+
+
+def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
+    images, _ = sample
+    drawing = canvas_rgba(images[confident_indices[1]])  # a pair of trousers, filled in
+    expected = predict(drawing, top_k=3, sketch=True)
+    app = run_page("pages/1_Draw.py", {"draw_canvas_0": canvas_state(drawing)})
+    assert not app.exception
+    assert shows_label(app, expected["prediction"])
+    assert not app.info
+    assert any("What the network sees" in caption for image in app.image for caption in image.captions)
+
+    app.toggle(key="draw_show_all").set_value(True).run()
+    assert not app.exception
+    assert shows_label(app, expected["prediction"])
+
+
+def test_draw_helper_matches_the_package(sample):
+    drawing = canvas_rgba(sample[0][0])
+    result, model_input = app_ui.classify_drawing(drawing)
+    assert result == predict(drawing, sketch=True)
+    np.testing.assert_array_equal(model_input, preprocess(drawing, sketch=True))
+
+    blank = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), dtype=np.uint8)
+    blank[..., 3] = 255
+    with pytest.raises(InvalidImageError) as error:
+        app_ui.classify_drawing(blank)
+    assert app_ui.is_nothing_drawn(error.value)
+
+
+def test_upload_classifies_each_file_and_names_the_bad_one(sample, confident_indices):
+    images, _ = sample
+    bag_png = encode(as_photo(images[confident_indices[8]]))  # dark on white, 140x140, like a product photo
+    trouser_jpeg = encode(as_photo(images[confident_indices[1]]).convert("RGB"), "JPEG", quality=90)
+    app = run_page("pages/2_Upload.py")
+    assert not app.exception
+    assert "Choose or drop" in app.info[0].value
+
+    app.file_uploader(key="upload_files").set_value(
+        [("bag.png", bag_png, "image/png"), ("notes.png", b"not an image at all", "image/png"), ("trousers.jpg", trouser_jpeg, "image/jpeg")]
+    ).run()
+    assert not app.exception
+    assert len(app.error) == 1 and "notes.png" in app.error[0].value
+    table = app.dataframe[0].value
+    assert list(table["file"]) == ["bag.png", "notes.png", "trousers.jpg"]
+    assert table["prediction"][0] == predict(bag_png)["prediction"] == "Bag"
+    assert table["prediction"][2] == predict(trouser_jpeg)["prediction"] == "Trouser"
+    assert "not an image" in table["error"][1]
+    assert app.get("download_button"), "no CSV download"
+
+
+def test_upload_helpers_report_errors_per_file(sample):
+    good = app_ui.classify_file("shirt.png", encode(as_photo(sample[0][0])))
+    bad = app_ui.classify_file("empty.png", b"")
+    assert good.error is None and good.result == predict(encode(as_photo(sample[0][0])))
+    assert good.model_input.shape == (28, 28) and good.thumbnail.width <= 200
+    assert bad.result is None and "empty" in bad.error
+    table = app_ui.results_table([good, bad])
+    assert list(table["file"]) == ["shirt.png", "empty.png"]
+    csv = table.to_csv(index=False)
+    assert csv.splitlines()[0] == "file,prediction,confidence,second,third,error"
+
+
+def test_feature_maps_shows_every_conv_layer_and_grad_cam(sample, confident_indices):
+    images, labels = sample
+    index = confident_indices[5]
+    expected = predict(images[index])
+    app = run_page("pages/3_Feature_maps.py", {"maps_sample_index": index})
+    assert not app.exception
+    assert app.button_group(key="maps_source").value == "Test image"
+    assert app.button(key="maps_next")
+    assert shows_label(app, expected["prediction"])
+    assert any(f"Grad-CAM for {expected['prediction']}" in markdown.value for markdown in app.markdown)
+
+    conv_names = get_explainer().conv_names
+    layer_box = app.selectbox(key="maps_layer")
+    assert layer_box.options == [
+        f"{name}: {maps.shape[-1]} channels, {maps.shape[0]}x{maps.shape[1]} each"
+        for name, maps in zip(conv_names, (app_ui_maps(images[index])[name] for name in conv_names))
+    ]
+    layer_box.set_value(conv_names[-1]).run()
+    assert not app.exception
+    channels = app_ui_maps(images[index])[conv_names[-1]].shape[-1]
+    assert any(f"{channels} channels of" in caption.value for caption in app.caption)
+    assert any(markdown.value.startswith("**A late layer.**") for markdown in app.markdown)
+
+    other_class = (labels[index] + 1) % len(CLASS_NAMES)
+    app.selectbox(key="maps_class").set_value(int(other_class)).run()
+    assert not app.exception
+    assert any(f"Grad-CAM for {CLASS_NAMES[other_class]}" in markdown.value for markdown in app.markdown)
+
+
+def app_ui_maps(image: np.ndarray) -> dict:
+    from cnn.explain import feature_maps
+
+    return feature_maps(preprocess(image))
+
+
+def test_feature_maps_from_an_upload(sample, confident_indices):
+    images, _ = sample
+    png = encode(as_photo(images[confident_indices[7]]))
+    app = run_page("pages/3_Feature_maps.py")
+    app.button_group(key="maps_source").set_value("Upload").run()
+    assert not app.exception
+    assert "Draw an item or upload" in app.info[0].value
+    app.file_uploader(key="maps_upload").set_value(("sneaker.png", png, "image/png")).run()
+    assert not app.exception
+    assert shows_label(app, predict(png)["prediction"])
+
+
+def test_training_page_shows_curves_scores_mistakes_and_comparison():
+    app = run_page("pages/4_Training.py")
+    assert not app.exception
+    available = [name for name in ("cnn", "baseline", "mlp") if model_path(name).is_file() and app_ui.load_metrics(name)]
+    assert app.selectbox(key="training_model").options == [app_ui.MODEL_LABELS[name] for name in available]
+    assert app.toggle(key="training_normalise").value is False
+    assert app.selectbox(key="training_mistake_class").value is None
+
+    per_class, comparison = app.dataframe[0].value, app.dataframe[1].value
+    assert list(per_class["class"]) == list(CLASS_NAMES)
+    assert list(comparison["model"]) == [app_ui.MODEL_LABELS[name] for name in available]
+    assert list(comparison["test accuracy"]) == [app_ui.load_metrics(name)["test_accuracy"] for name in available]
+    if app_ui.load_robustness() is None:
+        assert any("No robustness report" in info.value for info in app.info)
+    else:
+        assert len(app.dataframe) == 3
+    assert_gallery_shows_only_mistakes(app)
+
+    app.toggle(key="training_normalise").set_value(True).run()
+    app.selectbox(key="training_mistake_class").set_value(6).run()  # shirts: the hardest class
+    assert not app.exception
+    gallery = assert_gallery_shows_only_mistakes(app)
+    assert all(caption.startswith("Shirt → ") for caption in gallery)
+
+
+def assert_gallery_shows_only_mistakes(app: AppTest) -> list[str]:
+    """The gallery's captions ('true → predicted (p%)'): all wrong, as many as the page says (at most 24)."""
+    gallery = [caption for image in app.image for caption in image.captions if " → " in caption]
+    for caption in gallery:
+        true_label, rest = caption.split(" → ")
+        assert true_label in CLASS_NAMES and rest.split(" (")[0] in CLASS_NAMES
+        assert rest.split(" (")[0] != true_label, caption
+    count = next(int(c.value.split(" mistakes")[0].replace(",", "")) for c in app.caption if " mistakes on " in c.value)
+    assert len(gallery) == min(24, count)
+    return gallery
+
+
+def test_mistakes_are_wrong_and_most_confident_first():
+    labels = np.array([0, 1, 2, 3])
+    probabilities = np.array(
+        [[0.9, 0.1, 0, 0], [0.7, 0.3, 0, 0], [0, 0.6, 0.4, 0], [0, 0, 0.2, 0.8]], dtype=np.float32
+    )  # right, wrong (0.7), wrong (0.6), right
+    assert list(app_ui.misclassified_indices(labels, probabilities)) == [1, 2]
+    assert list(app_ui.misclassified_indices(labels, probabilities, true_class=2)) == [2]
+
+
+def test_explore_shows_the_prediction_for_its_sample():
+    app = run_page("pages/5_Explore.py")
+    assert not app.exception
+    images, labels = app_ui.load_sample()
+    first = app.session_state["explore_index"]
+    expected = predict(images[first])
+    assert shows_label(app, expected["prediction"])
+    assert any(markdown.value == f"**True class:** {CLASS_NAMES[labels[first]]}" for markdown in app.markdown)
+
+    app.button(key="explore_next").click().run()
+    assert not app.exception
+    second = app.session_state["explore_index"]
+    assert app.session_state["explore_seen"] == 2
+    assert shows_label(app, predict(images[second])["prediction"])
+
+
+def test_sessions_do_not_share_state():
+    first = run_page("pages/5_Explore.py")
+    first.button(key="explore_next").click().run()
+    second = run_page("pages/5_Explore.py")
+    assert first.session_state["explore_seen"] == 2
+    assert second.session_state["explore_seen"] == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Image helpers.
+
+
+def test_upscale_keeps_pixels_square():
+    image = np.array([[0.0, 1.0], [0.5, 0.25]], dtype=np.float32)
+    big = app_ui.upscale(image, 3)
+    assert big.shape == (6, 6) and big.dtype == np.uint8
+    assert (big[:3, :3] == 0).all() and (big[:3, 3:] == 255).all() and (big[3:, :3] == 128).all()
+
+
+def test_grad_cam_overlay_colours_only_where_the_heat_is():
+    model_input = np.full((28, 28), 0.5, dtype=np.float32)
+    heatmap = np.zeros((28, 28), dtype=np.float32)
+    heatmap[:14] = 1.0
+    overlay = app_ui.grad_cam_overlay(model_input, heatmap, scale=2)
+    assert overlay.shape == (56, 56, 3) and overlay.dtype == np.uint8
+    cold, hot = overlay[-1, -1], overlay[0, 0]
+    assert cold[0] == cold[1] == cold[2] == 128  # untouched grey
+    assert hot[0] > hot[2]  # red end of the ramp
+
+
+def test_feature_map_grid_lays_out_every_channel():
+    maps = np.random.default_rng(0).random((7, 7, 20)).astype(np.float32)
+    maps[..., 3] = 0.0  # a silent channel stays dark, without dividing by zero
+    grid = app_ui.feature_map_grid(maps, columns=8, tile=14, gap=2)
+    assert grid.shape == (3 * 16 - 2, 8 * 16 - 2, 3)
+    silent_tile = grid[0:14, 3 * 16 : 3 * 16 + 14]
+    assert (silent_tile == silent_tile[0, 0]).all()
+
+
+def test_cnn_package_never_imports_streamlit():
+    code = "import sys, cnn.predict, cnn.explain, cnn.data, cnn.evaluate; sys.exit('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR).returncode == 0
