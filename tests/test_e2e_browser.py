@@ -1,0 +1,216 @@
+"""End to end in a real browser: `streamlit run streamlit_app.py` driven by Debian's Chromium through Playwright.
+
+Draws on the canvas with the mouse, uploads files through the file input, and walks every page
+through the sidebar, failing on any Streamlit exception box. On failure a screenshot goes to
+test-artifacts/. Skipped only where /usr/bin/chromium is missing (CI installs it).
+"""
+
+import contextlib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn.config import CLASS_NAMES, PROJECT_DIR
+from cnn.predict import predict
+from tests.conftest import as_photo, encode
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
+START_TIMEOUT_SECONDS = 180
+PAGE_TIMEOUT_MS = 120_000  # the first page that loads the model, or classifies the test set, is slow on a busy machine
+
+SCRIPT_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+EXCEPTION = '[data-testid="stException"]'
+CANVAS = "canvas.upper-canvas"  # Fabric.js' event layer inside the drawable-canvas component (main DOM, no iframe)
+PREDICTION = ".st-key-prediction"  # st.container(key="prediction") on the Draw page
+# (sidebar label, page title) for every page.
+PAGES = (
+    ("Home", "Fashion-MNIST CNN"),
+    ("Draw", "Draw"),
+    ("Upload", "Upload"),
+    ("Feature maps", "Feature maps"),
+    ("Training", "Training"),
+    ("Explore", "Explore"),
+)
+# A closed T-shirt outline in canvas fractions: the Draw page fills closed shapes.
+T_SHIRT = [
+    (0.35, 0.15), (0.65, 0.15), (0.9, 0.35), (0.8, 0.45), (0.7, 0.4), (0.7, 0.85),
+    (0.3, 0.85), (0.3, 0.4), (0.2, 0.45), (0.1, 0.35), (0.35, 0.15),
+]  # fmt: skip
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def is_healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
+        return False
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """The app served by `streamlit run` on a free loopback port, stopped after the module's tests."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a full pipe would block the app
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_SECONDS
+            while not is_healthy(f"http://127.0.0.1:{port}/_stcore/health"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"streamlit did not start (status {process.poll()}):\n{log.read().decode()[-3000:]}")
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab: a fresh Streamlit session."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1100})
+    tab.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield tab
+    tab.close()
+
+
+def save_screenshot(tab, name: str) -> None:
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    with contextlib.suppress(Exception):  # a dead page must not hide the real failure
+        tab.screenshot(path=ARTIFACTS_DIR / f"{name}.png", full_page=True)
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(tab, name: str):
+    """Save test-artifacts/<name>.png if the block fails."""
+    try:
+        yield
+    except BaseException:
+        save_screenshot(tab, name)
+        raise
+
+
+def open_page(tab, url: str, title: str) -> None:
+    tab.goto(url)
+    wait_for_page(tab, title)
+
+
+def wait_for_page(tab, title: str) -> None:
+    """The page's title is shown and its script run has finished, without an exception box."""
+    tab.locator("h1", has_text=title).first.wait_for()
+    tab.wait_for_selector(SCRIPT_FINISHED)
+    assert_no_exception(tab)
+
+
+def assert_no_exception(tab) -> None:
+    boxes = tab.locator(EXCEPTION)
+    assert boxes.count() == 0, f"Streamlit exception on {tab.url}:\n{boxes.first.inner_text()}"
+
+
+def draw_stroke(tab, points: list[tuple[float, float]]) -> None:
+    """One mouse stroke through points given as fractions of the canvas."""
+    box = tab.locator(CANVAS).bounding_box()
+    xy = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    tab.mouse.move(*xy[0])
+    tab.mouse.down()
+    for point in xy[1:]:
+        tab.mouse.move(*point, steps=8)  # Fabric's free drawing needs the moves in between
+    tab.mouse.up()
+
+
+def test_every_page_through_the_sidebar(app_url, page):
+    with screenshot_on_failure(page, "every_page"):
+        open_page(page, app_url, "Fashion-MNIST CNN")
+        for label, title in PAGES:
+            page.locator('[data-testid="stSidebar"] a', has_text=label).first.click()
+            wait_for_page(page, title)
+        # Explore's one-click flow: Next shows another image, still without an exception.
+        page.get_by_text("of 1 right").wait_for()
+        page.get_by_role("button", name="Next").click()
+        page.get_by_text("of 2 right").wait_for()
+        wait_for_page(page, "Explore")
+
+
+def test_draw_a_shape_and_see_a_prediction(app_url, page):
+    with screenshot_on_failure(page, "draw"):
+        open_page(page, f"{app_url}/Draw", "Draw")
+        prediction = page.locator(PREDICTION)
+        prediction.get_by_text("prediction appears here").wait_for()
+        page.locator(CANVAS).wait_for()
+        draw_stroke(page, T_SHIRT)
+        page.wait_for_function(
+            "([selector, labels]) => { const text = document.querySelector(selector)?.innerText ?? '';"
+            " return text.includes('sure') && labels.some((label) => text.includes(label)); }",
+            arg=[PREDICTION, list(CLASS_NAMES)],
+        )
+        page.wait_for_selector(SCRIPT_FINISHED)
+        assert_no_exception(page)
+        assert prediction.get_by_text("What the network sees").count() == 1
+        # The Clear button empties the canvas: the hint comes back.
+        page.get_by_role("button", name="Clear the canvas").click()
+        prediction.get_by_text("prediction appears here").wait_for()
+        assert_no_exception(page)
+
+
+@pytest.fixture(scope="module")
+def bag_photo(sample) -> bytes:
+    """A test-sample bag the model gets right most confidently, as a 140x140 dark-on-white PNG."""
+    images, labels = sample
+    photos = [encode(as_photo(images[index])) for index in np.flatnonzero(labels == CLASS_NAMES.index("Bag"))]
+    return max(photos, key=lambda photo: predict(photo)["probabilities"]["Bag"])
+
+
+def test_upload_an_image_and_see_its_label(app_url, page, bag_photo, tmp_path):
+    good, bad = tmp_path / "my-bag.png", tmp_path / "broken.png"
+    good.write_bytes(bag_photo)
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n but then nothing else")
+    with screenshot_on_failure(page, "upload"):
+        open_page(page, f"{app_url}/Upload", "Upload")
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files([good, bad])
+        page.get_by_role("heading", name="Bag", exact=True).wait_for()
+        page.locator('[data-testid="stAlert"]', has_text="broken.png").wait_for()
+        page.wait_for_selector(SCRIPT_FINISHED)
+        assert_no_exception(page)
+        assert page.get_by_text("my-bag.png").count() >= 1
+        assert page.get_by_role("button", name="Download the results (CSV)").count() == 1
