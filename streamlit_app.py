@@ -67,3 +67,6 @@ with use_column:
         "outside what it learnt: it will still name one of the ten classes, often with confidence. The app "
         "says so when it is unsure, and shows the exact image the network received."
     )
+
+# Load the shared model last, once the card is on screen: the first drawing is then answered at once.
+app_ui.require_model()

@@ -11,6 +11,7 @@ from cnn.predict import InvalidImageError, preprocess, result_from_probabilities
 
 SOURCES = ("Test image", "Drawing", "Upload")
 INPUT_SCALE = 8
+PREDICTED = "The predicted class"
 
 app_ui.page_header(
     "Feature maps",
@@ -41,6 +42,7 @@ if source == "Test image":
     caption = f"Test image #{index}, true class: {CLASS_NAMES[labels[index]]}"
     st.button("Another test image", key="maps_next", icon=":material/shuffle:", on_click=new_sample_index)
 elif source == "Drawing":
+    st.caption("Draw one item, white on black; everything below updates after each stroke.")
     canvas = st_canvas(
         stroke_width=16,
         stroke_color="#FFFFFF",
@@ -74,13 +76,8 @@ if model_input is None:
 # ---- Prediction and Grad-CAM.
 input_column, cam_column, prediction_column = st.columns(3, gap="large")
 cam_slot = cam_column.container()  # filled once the class below is chosen and explained
-class_choice = cam_column.selectbox(
-    "Explain which class?",
-    [None, *range(len(CLASS_NAMES))],
-    format_func=lambda class_id: "The predicted class" if class_id is None else CLASS_NAMES[class_id],
-    key="maps_class",
-)
-explanation = explain(model_input, class_id=class_choice)
+class_choice = cam_column.selectbox("Explain which class?", [PREDICTED, *CLASS_NAMES], key="maps_class")
+explanation = explain(model_input, class_id=None if class_choice == PREDICTED else CLASS_NAMES.index(class_choice))
 result = result_from_probabilities(explanation.probabilities, top_k=3)
 
 with input_column:

@@ -9,6 +9,7 @@ from cnn.config import CLASS_NAMES, MODEL_NAMES, model_path
 GALLERY_COLUMNS = 8
 GALLERY_SIZE = 24
 GALLERY_SCALE = 4
+ALL_CLASSES = "All classes"
 
 app_ui.page_header(
     "Training",
@@ -82,13 +83,10 @@ st.subheader("Mistakes")
 images, labels, test_set_name = app_ui.load_test_set()
 app_ui.require_model(model_name)
 probabilities = app_ui.test_set_probabilities(model_name)
-class_filter = st.selectbox(
-    "True class",
-    [None, *range(len(CLASS_NAMES))],
-    format_func=lambda class_id: "All classes" if class_id is None else CLASS_NAMES[class_id],
-    key="training_mistake_class",
+class_filter = st.selectbox("True class", [ALL_CLASSES, *CLASS_NAMES], key="training_mistake_class")
+wrong = app_ui.misclassified_indices(
+    labels, probabilities, None if class_filter == ALL_CLASSES else CLASS_NAMES.index(class_filter)
 )
-wrong = app_ui.misclassified_indices(labels, probabilities, class_filter)
 st.caption(
     f"{len(wrong):,} mistakes on {test_set_name}; the {min(GALLERY_SIZE, len(wrong))} the network was most "
     "sure about are shown. Some are arguably mislabelled: Fashion-MNIST's labels are not perfect."

@@ -192,7 +192,8 @@ def test_feature_maps_shows_every_conv_layer_and_grad_cam(sample, confident_indi
     assert any(markdown.value.startswith("**A late layer.**") for markdown in app.markdown)
 
     other_class = (labels[index] + 1) % len(CLASS_NAMES)
-    app.selectbox(key="maps_class").set_value(int(other_class)).run()
+    assert app.selectbox(key="maps_class").value == "The predicted class"
+    app.selectbox(key="maps_class").set_value(CLASS_NAMES[other_class]).run()
     assert not app.exception
     assert any(f"Grad-CAM for {CLASS_NAMES[other_class]}" in markdown.value for markdown in app.markdown)
 
@@ -221,7 +222,7 @@ def test_training_page_shows_curves_scores_mistakes_and_comparison():
     available = [name for name in ("cnn", "baseline", "mlp") if model_path(name).is_file() and app_ui.load_metrics(name)]
     assert app.selectbox(key="training_model").options == [app_ui.MODEL_LABELS[name] for name in available]
     assert app.toggle(key="training_normalise").value is False
-    assert app.selectbox(key="training_mistake_class").value is None
+    assert app.selectbox(key="training_mistake_class").value == "All classes"
 
     per_class, comparison = app.dataframe[0].value, app.dataframe[1].value
     assert list(per_class["class"]) == list(CLASS_NAMES)
@@ -234,7 +235,7 @@ def test_training_page_shows_curves_scores_mistakes_and_comparison():
     assert_gallery_shows_only_mistakes(app)
 
     app.toggle(key="training_normalise").set_value(True).run()
-    app.selectbox(key="training_mistake_class").set_value(6).run()  # shirts: the hardest class
+    app.selectbox(key="training_mistake_class").set_value("Shirt").run()  # the hardest class
     assert not app.exception
     gallery = assert_gallery_shows_only_mistakes(app)
     assert all(caption.startswith("Shirt → ") for caption in gallery)
