@@ -1,0 +1,454 @@
+"""Speed, start-up and memory of the project, beside the seeds' naive path, in one run.
+
+    python -m cnn.bench [--quick] [--out assets/benchmark.json] [--no-app]
+
+Prints a table and writes JSON (config.BENCHMARK_PATH by default; the app's Training page
+shows it). In this process: single-image predict() against the seeds' path on the same model,
+predict + feature maps + Grad-CAM, batch throughput against the raw model, and training
+throughput of every model. In subprocesses (`python -m bench.apps`, which drives Chromium):
+cold start and memory of the Flask server and the Streamlit app, and stroke-to-prediction on
+the Draw page. --quick runs a few iterations of everything, for CI; its numbers mean nothing.
+Timings taken while another heavy process runs (such as `cnn.train`) mean nothing either:
+the report records the load average and any training process it saw.
+"""
+
+import argparse
+import importlib.metadata
+import io
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from cnn.artifacts import write_json
+from cnn.config import BENCHMARK_PATH, CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, MODEL_NAMES, PROJECT_DIR, SEED
+
+BATCH_SIZE = 256
+CANVAS_INPUTS = 32  # distinct drawings cycled through, so every call does the full work
+
+
+@dataclass(frozen=True)
+class Settings:
+    single_calls: int  # timed calls per single-image path
+    explain_calls: int
+    batch_repeats: int  # timed predict_batch calls of BATCH_SIZE images
+    warmup_calls: int
+    training_warmup_steps: int  # first steps trace the graph and fill the shuffle buffer: not timed
+    training_steps: int
+    app_strokes: int  # browser strokes on the Draw page
+
+
+FULL = Settings(300, 100, 20, 10, 20, 200, 12)
+QUICK = Settings(10, 5, 2, 2, 2, 3, 1)
+
+# (name, what, comparison, unit, goal): the targets for this 2-core machine.
+TARGETS = (
+    ("predict() speed-up over the seeds' path", "single_image.speedup_p50", ">=", "x", 30.0),
+    ("predict() p50", "single_image.predict_ms.p50", "<=", "ms", 2.0),
+    ("prediction + feature maps + Grad-CAM p50", "explain.feature_maps_page_ms.p50", "<=", "ms", 15.0),
+    ("predict_batch (PNG) vs raw model", "batch.png_fraction_of_raw", ">=", "", 0.8),
+    ("predict_batch (arrays) vs raw model", "batch.arrays_fraction_of_raw", ">=", "", 0.8),
+    ("Flask cold start to /health", "app.flask.cold_start_seconds", "<=", "s", 10.0),
+    ("Streamlit cold start to first page with model", "app.streamlit.cold_start_seconds", "<=", "s", 10.0),
+    ("Flask server memory (RSS) after predictions", "app.flask.rss_mb", "<=", "MB", 700.0),
+    ("Streamlit memory (RSS) after predictions", "app.streamlit.rss_mb", "<=", "MB", 700.0),
+    ("Stroke to prediction on screen p50", "app.browser.stroke_to_prediction_ms.p50", "<=", "ms", 300.0),
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Measuring.
+
+
+def time_calls(call: Callable[[int], object], calls: int, warmup_calls: int) -> list[float]:
+    """Milliseconds of each of `calls` timed calls of call(i), after warmup_calls untimed ones."""
+    for index in range(warmup_calls):
+        call(index)
+    times = []
+    for index in range(calls):
+        started = time.perf_counter()
+        call(index)
+        times.append(1000 * (time.perf_counter() - started))
+    return times
+
+
+def latency_summary(times_ms: list[float]) -> dict:
+    return {
+        "p50": round(float(np.percentile(times_ms, 50)), 3),
+        "p99": round(float(np.percentile(times_ms, 99)), 3),
+        "mean": round(float(np.mean(times_ms)), 3),
+        "calls": len(times_ms),
+    }
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def canvas_pngs(count: int) -> list[bytes]:
+    """280x280 RGBA PNGs like the Draw page's canvas: mouse-drawn outlines of test-sample items."""
+    from cnn.data import load_test_sample
+    from cnn.robustness import render_mouse_sketch
+
+    images, _ = load_test_sample()
+    return [png_bytes(render_mouse_sketch(image, np.random.default_rng([SEED, index]))) for index, image in enumerate(images[:count])]
+
+
+# ---------------------------------------------------------------------------------------
+# In-process benchmarks.
+
+
+def seeds_predict(model, png: bytes) -> str:
+    """The seed apps' path: PIL open, grey, squash to 28x28, scale, model.predict."""
+    image = Image.open(io.BytesIO(png)).convert("L").resize((IMAGE_SIZE, IMAGE_SIZE))
+    x = (np.asarray(image, dtype=np.float32) / 255.0).reshape(1, IMAGE_SIZE, IMAGE_SIZE, 1)
+    return CLASS_NAMES[int(np.argmax(model.predict(x, verbose=0)[0]))]
+
+
+def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -> dict:
+    """predict() on canvas PNGs beside the seeds' path on the same model, and where predict()'s time goes."""
+    from cnn.predict import load_model, predict, preprocess, probabilities_of, result_from_probabilities
+
+    model = load_model(model_name)
+
+    def nth(index: int) -> bytes:
+        return pngs[index % len(pngs)]
+
+    predict_ms = time_calls(lambda i: predict(nth(i), model_name=model_name), settings.single_calls, settings.warmup_calls)
+    sketch_ms = time_calls(
+        lambda i: predict(nth(i), model_name=model_name, sketch=True), settings.single_calls, settings.warmup_calls
+    )
+    seeds_ms = time_calls(lambda i: seeds_predict(model, nth(i)), settings.single_calls, settings.warmup_calls)
+
+    # The three stages of predict(), timed apart on the same inputs.
+    inputs = [preprocess(png)[np.newaxis, :, :, np.newaxis] for png in pngs]
+    probabilities = probabilities_of(model, inputs[0])[0]
+    stages = {
+        "preprocess": time_calls(lambda i: preprocess(nth(i)), settings.single_calls, settings.warmup_calls),
+        "preprocess_sketch": time_calls(
+            lambda i: preprocess(nth(i), sketch=True), settings.single_calls, settings.warmup_calls
+        ),
+        "model": time_calls(
+            lambda i: probabilities_of(model, inputs[i % len(inputs)]), settings.single_calls, settings.warmup_calls
+        ),
+        "result": time_calls(
+            lambda i: result_from_probabilities(probabilities, 3), settings.single_calls, settings.warmup_calls
+        ),
+    }
+    predict_p50, seeds_p50 = float(np.percentile(predict_ms, 50)), float(np.percentile(seeds_ms, 50))
+    return {
+        "input": f"{len(pngs)} distinct 280x280 RGBA canvas PNGs (mouse-drawn outlines), cycled",
+        "predict_ms": latency_summary(predict_ms),
+        "predict_sketch_ms": latency_summary(sketch_ms),
+        "seeds_path_ms": latency_summary(seeds_ms),
+        "seeds_path": 'Image.open -> convert("L") -> resize((28, 28)) -> /255 -> model.predict(x, verbose=0)',
+        "speedup_p50": round(seeds_p50 / predict_p50, 2),
+        "stages_p50_ms": {name: round(float(np.percentile(times, 50)), 3) for name, times in stages.items()},
+    }
+
+
+def bench_explain(settings: Settings, model_name: str, pngs: list[bytes]) -> dict:
+    """Prediction, every feature map and Grad-CAM for one image, as the Feature-maps page gets them."""
+    from cnn.explain import explain
+    from cnn.predict import predict, preprocess, result_from_probabilities
+
+    def feature_maps_page(index: int) -> None:
+        # The page's path: one preprocessing pass; explain()'s forward pass also gives the prediction.
+        explanation = explain(preprocess(pngs[index % len(pngs)]), model_name=model_name)
+        result_from_probabilities(explanation.probabilities, 3)
+
+    def predict_then_explain(index: int) -> None:
+        png = pngs[index % len(pngs)]
+        predict(png, model_name=model_name)
+        explain(preprocess(png), model_name=model_name)
+
+    calls, warmup = settings.explain_calls, settings.warmup_calls
+    return {
+        "input": "the single-image canvas PNGs",
+        "feature_maps_page_ms": latency_summary(time_calls(feature_maps_page, calls, warmup)),
+        "feature_maps_page": "result_from_probabilities(explain(preprocess(png)).probabilities), as pages/3_Feature_maps.py",
+        "predict_then_explain_ms": latency_summary(time_calls(predict_then_explain, calls, warmup)),
+        "predict_then_explain": "predict(png), then explain(preprocess(png)): preprocessing and forward pass twice",
+    }
+
+
+def bench_batch(settings: Settings, model_name: str, canvases: list[bytes]) -> dict:
+    """predict_batch() on BATCH_SIZE test images as PNG bytes and as arrays, beside the raw model."""
+    from cnn.data import load_test_sample
+    from cnn.predict import compiled_forward, load_model, predict_batch, preprocess
+
+    images = load_test_sample()[0][:BATCH_SIZE]
+    pngs = [png_bytes(image) for image in images]
+    model = load_model(model_name)
+    forward = compiled_forward(model)
+    model_inputs = np.stack([preprocess(image) for image in images])[..., np.newaxis]  # (256, 28, 28, 1)
+
+    def images_per_second(call: Callable[[int], object], count: int = BATCH_SIZE) -> float:
+        times_ms = time_calls(call, settings.batch_repeats, warmup_calls=2)
+        return round(count / (float(np.median(times_ms)) / 1000), 1)
+
+    # The limit: the model alone on the ready batch, called eagerly and as a traced graph; the faster counts.
+    eager = images_per_second(lambda i: model(model_inputs, training=False).numpy())
+    graph = images_per_second(lambda i: forward(model_inputs).numpy())
+    raw = max(eager, graph)
+    png = images_per_second(lambda i: predict_batch(pngs, model_name=model_name))
+    arrays = images_per_second(lambda i: predict_batch(images, model_name=model_name))
+    canvas = images_per_second(lambda i: predict_batch(canvases, model_name=model_name), count=len(canvases))
+    return {
+        "input": f"{len(images)} test-sample images (28x28) as PNG bytes and as uint8 arrays",
+        "images": len(images),
+        "raw_model_images_per_second": raw,
+        "raw_model_eager_images_per_second": eager,
+        "raw_model_graph_images_per_second": graph,
+        "raw_model": "the faster of model(x, training=False) and its traced graph (cnn.predict.compiled_forward) "
+        "on the preprocessed (256, 28, 28, 1) float32 batch",
+        "png_images_per_second": png,
+        "arrays_images_per_second": arrays,
+        "png_fraction_of_raw": round(png / raw, 3),
+        "arrays_fraction_of_raw": round(arrays / raw, 3),
+        "canvas_png_images_per_second": canvas,
+        "canvas_png_input": f"{len(canvases)} 280x280 canvas PNGs per call",
+    }
+
+
+def bench_training(settings: Settings) -> dict:
+    """Images per second of model.fit for every model, on the training set through the training pipeline."""
+    import keras
+
+    from cnn.augment import Augmenter
+    from cnn.data import load_fashion_mnist
+    from cnn.model import build_model
+    from cnn.train import TRAINING_SETUP, VALIDATION_SIZE, WEIGHT_DECAY, make_dataset, split_validation
+
+    (x_full, y_full), _ = load_fashion_mnist()
+    (x_train, y_train), _ = split_validation(x_full, y_full, VALIDATION_SIZE, SEED)
+
+    class StepTimer(keras.callbacks.Callback):
+        """Clock from the end of the warm-up steps to the end of the last step."""
+
+        def on_train_batch_end(self, batch, logs=None):
+            if batch + 1 == settings.training_warmup_steps:
+                self.started = time.perf_counter()
+            self.ended = time.perf_counter()
+
+    results = {}
+    for model_name in MODEL_NAMES:
+        learning_rate, batch_size, augment = TRAINING_SETUP[model_name]
+        keras.utils.set_random_seed(SEED)
+        augmenter = Augmenter(SEED) if augment else None
+        dataset = make_dataset(x_train, y_train, batch_size, augmenter, shuffle_seed=SEED).repeat()
+        model = build_model(model_name)
+        # The training run's optimizer and loss; the learning-rate schedule does not change the cost of a step.
+        model.compile(
+            optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=WEIGHT_DECAY),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=["accuracy"],
+        )
+        timer = StepTimer()
+        steps = settings.training_warmup_steps + settings.training_steps
+        model.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[timer], verbose=0)
+        seconds = timer.ended - timer.started
+        results[model_name] = {
+            "images_per_second": round(settings.training_steps * batch_size / seconds, 1),
+            "timed_steps": settings.training_steps,
+            "warmup_steps": settings.training_warmup_steps,
+            "batch_size": batch_size,
+            "augmentation": augment,
+        }
+        keras.backend.clear_session()
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# App benchmarks: a subprocess, so this process stays free of Streamlit and the browser.
+
+
+def bench_apps(settings: Settings) -> dict:
+    """Run `python -m bench.apps` and return its JSON report."""
+    with tempfile.TemporaryDirectory(prefix="cnn-bench-") as folder:
+        out = Path(folder) / "apps.json"
+        command = [sys.executable, "-m", "bench.apps", "--out", str(out), "--strokes", str(settings.app_strokes)]
+        completed = subprocess.run(command, cwd=PROJECT_DIR)
+        if completed.returncode != 0 or not out.is_file():
+            raise RuntimeError(f"{shlex.join(command)} failed with status {completed.returncode}; see its output above.")
+        return json.loads(out.read_text())
+
+
+# ---------------------------------------------------------------------------------------
+# Report.
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def training_processes() -> list[str]:
+    """Command lines of running `cnn.train` processes: their load makes timings meaningless."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue  # The process ended while we looked.
+        if b"cnn.train" in arguments:
+            found.append(b" ".join(arguments).decode(errors="replace").strip())
+    return found
+
+
+def environment(command: str, quick: bool, model_name: str) -> dict:
+    from cnn.config import ASSETS_DIR
+    from cnn.train import library_versions
+
+    def installed(distribution: str) -> str | None:
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    versions = library_versions() | {name: installed(name) for name in ("streamlit", "flask", "playwright")}
+    return {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "quick": quick,
+        "model": model_name,
+        "assets_dir": str(ASSETS_DIR),
+        "machine": {
+            "cpu_model": cpu_model(),
+            "cores": os.cpu_count(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
+            "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+            "training_processes_at_start": training_processes(),
+        },
+        "versions": versions,
+    }
+
+
+def lookup(report: dict, dotted: str):
+    value = report
+    for key in dotted.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def evaluate_targets(report: dict) -> list[dict]:
+    targets = []
+    for name, dotted, comparison, unit, goal in TARGETS:
+        measured = lookup(report, dotted)
+        met = None if measured is None else measured >= goal if comparison == ">=" else measured <= goal
+        targets.append(
+            {"name": name, "measured": measured, "target": f"{comparison} {goal:g}{unit and ' ' + unit}", "met": met}
+        )
+    return targets
+
+
+def print_table(report: dict) -> None:
+    def row(name: str, value: str, target: str = "", met: bool | None = None) -> None:
+        verdict = {True: "met", False: "NOT MET", None: "-" if not target else "not measured"}[met]
+        print(f"  {name:<52} {value:>20}  {target:>10}  {verdict}")
+
+    single, explain, batch = report["single_image"], report["explain"], report["batch"]
+    verdicts = {target["name"]: target for target in report["targets"]}
+
+    def target_row(name: str, value: str) -> None:
+        row(name, value, verdicts[name]["target"], verdicts[name]["met"])
+
+    def p50_p99(latency: dict) -> str:
+        return f"{latency['p50']:.2f} / {latency['p99']:.2f} ms"
+
+    machine = report["machine"]
+    print(f"\n{report['command']}   ({report['date']})")
+    print(f"{machine['cpu_model']}, {machine['cores']} cores, load {machine['load_average_1min_at_start']}")
+    if machine["training_processes_at_start"]:
+        print("WARNING: a cnn.train process was running: these timings are meaningless.")
+    print(f"\n  {'measure (p50 / p99)':<52} {'value':>20}  {'target':>10}  verdict")
+    row("predict(), canvas PNG", p50_p99(single["predict_ms"]))
+    target_row("predict() p50", f"{single['predict_ms']['p50']:.2f} ms")
+    row("predict(sketch=True), canvas PNG (Draw page)", p50_p99(single["predict_sketch_ms"]))
+    row("seeds' path, same model", p50_p99(single["seeds_path_ms"]))
+    target_row("predict() speed-up over the seeds' path", f"{single['speedup_p50']:.1f}x")
+    stages = ", ".join(f"{name} {value:.2f}" for name, value in single["stages_p50_ms"].items())
+    print(f"    stages p50 ms: {stages}")
+    row("prediction + feature maps + Grad-CAM (page path)", p50_p99(explain["feature_maps_page_ms"]))
+    target_row("prediction + feature maps + Grad-CAM p50", f"{explain['feature_maps_page_ms']['p50']:.2f} ms")
+    row("predict(), then explain(preprocess(png))", p50_p99(explain["predict_then_explain_ms"]))
+    row("raw model, 256 images, eager call", f"{batch['raw_model_eager_images_per_second']:,.0f} img/s")
+    row("raw model, 256 images, traced graph", f"{batch['raw_model_graph_images_per_second']:,.0f} img/s")
+    target_row("predict_batch (PNG) vs raw model", f"{batch['png_images_per_second']:,.0f} img/s = {batch['png_fraction_of_raw']:.2f}")
+    target_row(
+        "predict_batch (arrays) vs raw model",
+        f"{batch['arrays_images_per_second']:,.0f} img/s = {batch['arrays_fraction_of_raw']:.2f}",
+    )
+    row("predict_batch, 280x280 canvas PNGs", f"{batch['canvas_png_images_per_second']:,.0f} img/s")
+    for model_name, training in report["training"].items():
+        row(f"training {model_name} (batch {training['batch_size']})", f"{training['images_per_second']:,.0f} img/s")
+    app = report.get("app")
+    if app:
+        target_row("Flask cold start to /health", f"{app['flask']['cold_start_seconds']:.2f} s")
+        target_row("Flask server memory (RSS) after predictions", f"{app['flask']['rss_mb']:.0f} MB")
+        row("Streamlit start to home page rendered", f"{app['streamlit']['home_page_seconds']:.2f} s")
+        target_row("Streamlit cold start to first page with model", f"{app['streamlit']['cold_start_seconds']:.2f} s")
+        target_row("Streamlit memory (RSS) after predictions", f"{app['streamlit']['rss_mb']:.0f} MB")
+        browser = app["browser"]
+        row("stroke to prediction on screen", p50_p99(browser["stroke_to_prediction_ms"]))
+        row("  of which canvas: mouse-up to rerun request", p50_p99(browser["mouse_up_to_rerun_request_ms"]))
+        row("  of which app: rerun request to prediction", p50_p99(browser["rerun_request_to_prediction_ms"]))
+        target_row("Stroke to prediction on screen p50", f"{app['browser']['stroke_to_prediction_ms']['p50']:.0f} ms")
+
+
+def run(settings: Settings, quick: bool, with_app: bool, model_name: str, command: str) -> dict:
+    report = environment(command, quick, model_name)
+    canvases = canvas_pngs(CANVAS_INPUTS)
+    stages = [
+        ("single_image", lambda: bench_single_image(settings, model_name, canvases)),
+        ("explain", lambda: bench_explain(settings, model_name, canvases)),
+        ("batch", lambda: bench_batch(settings, model_name, canvases)),
+        ("training", lambda: bench_training(settings)),
+    ]
+    if with_app:
+        stages.append(("app", lambda: bench_apps(settings)))
+    for name, stage in stages:
+        started = time.perf_counter()
+        print(f"{name}...", flush=True)
+        report[name] = stage()
+        print(f"{name} done in {time.perf_counter() - started:.0f} s", flush=True)
+    report["targets"] = evaluate_targets(report)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a few iterations of everything (CI)")
+    parser.add_argument("--no-app", action="store_true", help="skip the Flask, Streamlit and browser parts")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="model for the inference parts")
+    parser.add_argument("--out", type=Path, default=BENCHMARK_PATH)
+    args = parser.parse_args(argv)
+    command = "python -m cnn.bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+    report = run(QUICK if args.quick else FULL, args.quick, not args.no_app, args.model, command)
+    write_json(args.out, report)
+    print_table(report)
+    print(f"\n-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
