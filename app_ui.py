@@ -6,7 +6,6 @@ read-only resource (st.cache_resource), files and computed arrays are data (st.c
 which hands every session its own copy). Anything a user does lives in st.session_state.
 """
 
-import io
 import time
 from dataclasses import dataclass
 
@@ -21,7 +20,6 @@ from cnn.config import (
     BENCHMARK_PATH,
     CLASS_NAMES,
     DEFAULT_MODEL,
-    IMAGE_SIZE,
     MODEL_NAMES,
     ROBUSTNESS_PATH,
     history_path,
@@ -313,12 +311,6 @@ def feature_map_grid(maps: np.ndarray, columns: int = 16, tile: int = 56, gap: i
     return mosaic
 
 
-def png_of(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 # ---------------------------------------------------------------------------------------
 # Training page: curves, confusion matrix, comparison.
 
@@ -434,6 +426,3 @@ def misclassified_indices(labels: np.ndarray, probabilities: np.ndarray, true_cl
         wrong = wrong[labels[wrong] == true_class]
     return wrong[np.argsort(-probabilities[wrong].max(axis=1), kind="stable")]
 
-
-def image_size_note() -> str:
-    return f"{IMAGE_SIZE}x{IMAGE_SIZE} model input, shown {PIXEL_SCALE}x larger"
