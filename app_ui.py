@@ -291,13 +291,15 @@ def heat_legend(width: int = 28 * PIXEL_SCALE, height: int = 12) -> np.ndarray:
     return (np.repeat(ramp[np.newaxis], height, axis=0) * 255).round().astype(np.uint8)
 
 
-def feature_map_grid(maps: np.ndarray, columns: int = 16, tile: int = 56, gap: int = 2) -> np.ndarray:
+def feature_map_grid(maps: np.ndarray, columns: int | None = None, tile: int | None = None, gap: int = 2) -> np.ndarray:
     """A layer's activations (H, W, C) as one uint8 RGB mosaic, each channel scaled to its own peak.
 
     Per-channel scaling shows each filter's pattern; a channel that stays silent is left dark.
+    By default the mosaic is about 920 px wide: 8 large tiles a row up to 32 channels, else 16.
     """
     height, width, channels = maps.shape
-    columns = min(columns, channels)
+    columns = min(columns or (8 if channels <= 32 else 16), channels)
+    tile = tile or 920 // columns - gap
     rows = -(-channels // columns)
     scale = max(1, tile // max(height, width))
     peaks = maps.max(axis=(0, 1))
@@ -329,7 +331,13 @@ def history_chart(history: dict, metric: str, best_epoch: int | None = None) -> 
         .mark_line(point=alt.OverlayMarkDef(size=30))
         .encode(
             x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1), title="Epoch"),
-            y=alt.Y("value:Q", title=metric.capitalize(), scale=alt.Scale(zero=False), axis=alt.Axis(format="%" if metric == "accuracy" else "")),
+            # Loss on a log scale: the first epoch's high loss would otherwise flatten the rest of the curve.
+            y=alt.Y(
+                "value:Q",
+                title="Loss (log scale)" if metric == "loss" else "Accuracy",
+                scale=alt.Scale(type="log") if metric == "loss" else alt.Scale(zero=False),
+                axis=alt.Axis(format="%" if metric == "accuracy" else ""),
+            ),
             color=alt.Color("split:N", title=None, scale=alt.Scale(range=["#4C5FD5", "#F28E2B"]), legend=alt.Legend(orient="bottom")),
             tooltip=["epoch:Q", "split:N", alt.Tooltip("value:Q", format=".4f")],
         )

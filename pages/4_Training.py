@@ -115,6 +115,14 @@ st.dataframe(
         "latency (ms)": st.column_config.NumberColumn("latency (ms)", format="%.2f"),
     },
 )
+missing = [name for name in MODEL_NAMES if name not in available]
+if missing:
+    st.info(
+        f"No trained {', '.join(app_ui.MODEL_LABELS[name] for name in missing)} in assets/ yet: "
+        + "; ".join(f"`python -m cnn.train --model {name} --out assets/`" for name in missing)
+        + ".",
+        icon=":material/info:",
+    )
 st.caption(
     "Baseline CNN: two small conv layers. MLP: no convolutions at all, every pixel wired to every unit. "
     "Latency is one predict() call on one image, preprocessing included."
