@@ -382,11 +382,11 @@ def per_class_table(metrics: dict) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Timing the models...")
-def measure_latency_ms(model_name: str, calls: int = 20) -> float:
-    """Median milliseconds of predict() on test-sample images, measured once on this server."""
+def measure_latency_ms(model_name: str, calls: int = 30) -> float:
+    """Median milliseconds of one predict() call on a test-sample image, measured once on this server."""
     images, _ = load_sample()
     get_model(model_name)
-    for image in images[:3]:
+    for image in images[:5]:
         predict(image, model_name=model_name)  # the first calls build the graph: not timed
     times = []
     for image in images[:calls]:
@@ -396,22 +396,25 @@ def measure_latency_ms(model_name: str, calls: int = 20) -> float:
     return float(np.median(times))
 
 
-def latency_of(model_name: str) -> tuple[float, str]:
-    """predict() latency: from assets/benchmark.json for the model it measured, else timed here once."""
+def benchmark_note() -> str | None:
+    """The shipped benchmark's single-image latency (`python -m cnn.bench`), for the one model it measured."""
     benchmark = load_benchmark()
-    if benchmark and benchmark.get("model") == model_name and "single_image" in benchmark:
-        return benchmark["single_image"]["predict_ms"]["p50"], "benchmark.json (p50, canvas PNGs)"
-    return measure_latency_ms(model_name), "measured on this server (median of 20)"
+    if not benchmark or "single_image" not in benchmark:
+        return None
+    latency = benchmark["single_image"]["predict_ms"]
+    return (
+        f"`python -m cnn.bench` measured predict() for {MODEL_LABELS.get(benchmark.get('model'), benchmark.get('model'))} "
+        f"on 280x280 canvas PNGs at {latency['p50']:.2f} ms (p50) and {latency['p99']:.2f} ms (p99)."
+    )
 
 
 def comparison_table() -> pd.DataFrame:
-    """CNN vs baseline vs MLP: accuracy, size and speed, from their metrics files."""
+    """CNN vs baseline vs MLP: accuracy and size from their metrics files, latency timed here the same way for all."""
     rows = []
     for model_name in MODEL_NAMES:
         metrics = load_metrics(model_name)
         if metrics is None or not model_path(model_name).is_file():
             continue
-        latency, source = latency_of(model_name)
         rows.append(
             {
                 "model": MODEL_LABELS.get(model_name, model_name),
@@ -419,8 +422,7 @@ def comparison_table() -> pd.DataFrame:
                 "macro F1": metrics["macro_f1"],
                 "parameters": metrics["parameters"],
                 "file size (MB)": metrics["model_file_bytes"] / 1e6,
-                "latency (ms)": latency,
-                "latency source": source,
+                "latency (ms)": measure_latency_ms(model_name),
             }
         )
     return pd.DataFrame(rows)

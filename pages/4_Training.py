@@ -125,7 +125,9 @@ if missing:
     )
 st.caption(
     "Baseline CNN: two small conv layers. MLP: no convolutions at all, every pixel wired to every unit. "
-    "Latency is one predict() call on one image, preprocessing included."
+    "Latency: the median of 30 predict() calls on single 28x28 test images, preprocessing included, timed on "
+    "this server when the page was first opened (so it depends on the server's load). "
+    + (app_ui.benchmark_note() or "")
 )
 
 # ---- Robustness.
