@@ -241,6 +241,23 @@ def test_training_page_shows_curves_scores_mistakes_and_comparison():
     assert all(caption.startswith("Shirt → ") for caption in gallery)
 
 
+def test_training_falls_back_to_the_shipped_sample_without_the_dataset(monkeypatch):
+    """Streamlit Community Cloud has no Fashion-MNIST install: the mistakes come from the 300-image sample."""
+    import cnn.data
+
+    monkeypatch.setattr(cnn.data, "find_data_dir", lambda: None)
+    app_ui.load_test_set.clear()
+    app_ui.test_set_probabilities.clear()
+    try:
+        app = run_page("pages/4_Training.py")
+        assert not app.exception
+        assert any("the shipped test sample (300 images" in caption.value for caption in app.caption)
+        assert_gallery_shows_only_mistakes(app)
+    finally:
+        app_ui.load_test_set.clear()
+        app_ui.test_set_probabilities.clear()
+
+
 def assert_gallery_shows_only_mistakes(app: AppTest) -> list[str]:
     """The gallery's captions ('true → predicted (p%)'): all wrong, as many as the page says (at most 24)."""
     gallery = [caption for image in app.image for caption in image.captions if " → " in caption]
