@@ -22,6 +22,7 @@ from cnn.config import DEFAULT_MODEL, ROBUSTNESS_PATH
 
 CANVAS_SIZE = 280  # the Draw page's canvas
 ITEM_THRESHOLD = 0.1 * 255  # dataset pixels above this belong to the item
+SKETCH_DISTORTION = 1.15  # hand-drawn proportions are off by up to 15%
 
 
 # ---------------------------------------------------------------------------------------
@@ -34,13 +35,19 @@ def upscale(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(np.asarray(resized, dtype=np.float32) / 255.0, 0.0, 1.0)
 
 
-def random_item_box(rng: np.random.Generator, frame_size: int, min_size: int, max_size: int):
-    """(width, height, left, top) of an item of random size and aspect ratio inside the frame."""
-    side = int(rng.integers(min_size, max_size + 1))
-    aspect = float(rng.uniform(0.8, 1.25))  # the renderer's aspect, the item's own shape is kept inside
-    width, height = min(frame_size, int(side * aspect)), min(frame_size, int(side / aspect))
-    left = int(rng.integers(0, frame_size - width + 1))
-    top = int(rng.integers(0, frame_size - height + 1))
+def random_item_box(
+    rng: np.random.Generator, frame_width: int, frame_height: int, min_side: int, max_side: int, distortion: float
+):
+    """(width, height, left, top) of an item of random size and place inside the frame.
+
+    distortion 1.0 keeps the item's own proportions (a photo); above 1 stretches it by up to
+    that factor, as a hand-drawn sketch does.
+    """
+    side = int(rng.integers(min_side, max_side + 1))
+    aspect = float(np.exp(rng.uniform(-np.log(distortion), np.log(distortion))))
+    width, height = min(frame_width, int(side * aspect)), min(frame_height, int(side / aspect))
+    left = int(rng.integers(0, frame_width - width + 1))
+    top = int(rng.integers(0, frame_height - height + 1))
     return width, height, left, top
 
 
@@ -71,7 +78,9 @@ def render_photo(image: np.ndarray, rng: np.random.Generator) -> bytes:
     """A product photo: the item dark or coloured on a light background, upscaled, random margins, JPEG/PNG/WEBP."""
     frame_width, frame_height = int(rng.integers(200, 500)), int(rng.integers(200, 500))
     side = min(frame_width, frame_height)
-    width, height, left, top = random_item_box(rng, side, int(side * 0.5), int(side * 0.95))
+    width, height, left, top = random_item_box(
+        rng, frame_width, frame_height, int(side * 0.5), int(side * 0.95), distortion=1.0
+    )
     amount = np.zeros((frame_height, frame_width), dtype=np.float32)
     amount[top : top + height, left : left + width] = upscale(image, width, height)
     background, colour = light_background(rng), item_colour(rng)
@@ -83,7 +92,7 @@ def render_photo(image: np.ndarray, rng: np.random.Generator) -> bytes:
 def render_cutout(image: np.ndarray, rng: np.random.Generator) -> bytes:
     """A transparent-background PNG cut-out of the item, coloured as it would look on white."""
     size = int(rng.integers(150, 400))
-    width, height, left, top = random_item_box(rng, size, int(size * 0.6), size)
+    width, height, left, top = random_item_box(rng, size, size, int(size * 0.6), size, distortion=1.0)
     amount = np.zeros((size, size), dtype=np.float32)
     amount[top : top + height, left : left + width] = upscale(image, width, height)
     colour = item_colour(rng)
@@ -121,7 +130,8 @@ def canvas_from_strokes(strokes: np.ndarray, rng: np.random.Generator) -> np.nda
 def place_on_canvas(image: np.ndarray, rng: np.random.Generator, pen_width: int) -> np.ndarray:
     """The item's outline at a random size and place on the 280x280 canvas: (280, 280) bool."""
     margin = pen_width + 4
-    width, height, left, top = random_item_box(rng, CANVAS_SIZE - 2 * margin, 120, CANVAS_SIZE - 2 * margin)
+    area = CANVAS_SIZE - 2 * margin
+    width, height, left, top = random_item_box(rng, area, area, 120, area, distortion=SKETCH_DISTORTION)
     mask = Image.new("L", (CANVAS_SIZE, CANVAS_SIZE), 0)
     mask.paste(item_mask(image, width, height), (margin + left, margin + top))
     return outline_of(mask, pen_width)

@@ -144,12 +144,12 @@ def test_dataset_image_passes_through_unchanged(sample):
         assert np.array_equal(preprocess(image), image.astype(np.float32) / 255.0)
 
 
-def test_photo_becomes_bright_on_black_centred_and_fills_the_frame(confident):
+def test_photo_of_a_dataset_image_comes_back_as_that_image(confident):
+    # Rendered dark-on-white and upscaled 200/28 times, the item must return bright on black at 28x28.
+    original = confident[BAG].astype(np.float32) / 255.0
     model_input = preprocess(encode(as_photo(confident[BAG], size=200)))
     assert model_input.shape == (28, 28) and model_input.dtype == np.float32
-    assert model_input.max() == pytest.approx(1.0, abs=0.05)
-    corners = model_input[[0, 0, -1, -1], [0, -1, 0, -1]]
-    assert corners.max() < 0.1
+    assert np.abs(model_input - original).mean() < 0.05
 
 
 def test_aspect_ratio_is_kept_and_item_centred():
