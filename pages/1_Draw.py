@@ -14,7 +14,7 @@ app_ui.page_header(
     ":material/draw:",
     "Draw a T-shirt, trousers, a bag, a shoe... with the mouse (or a finger). After every stroke the network "
     "guesses again. On the right you see its answer and the 28x28 image it actually receives: your drawing "
-    "trimmed, filled, shrunk and centred the way the training photos were.",
+    "trimmed to the item, shrunk, centred and its lines evened out, like the training photos were prepared.",
 )
 app_ui.require_model()
 
@@ -43,8 +43,8 @@ with canvas_column:
     st.button("Clear the canvas", key="draw_clear", icon=":material/delete:", on_click=clear_canvas)
     st.caption(
         "Undo, redo and reset are also in the canvas toolbar (hover over the canvas). "
-        "**Tips:** draw the item large, close its outline and fill it in: the training photos show solid "
-        "items, not line drawings."
+        "**Tips:** draw the item large and from the front, as in a catalogue photo; close its outline; "
+        "filling it in helps for solid items such as bags and boots."
     )
 
 with result_column:
@@ -62,5 +62,5 @@ with result_column:
             else:
                 st.error(str(error))
             st.stop()
-        app_ui.show_prediction(result, show_all, unsure_tip="Draw the item larger, close its outline and fill it in.")
+        app_ui.show_prediction(result, show_all, unsure_tip="Draw the item larger, close its outline or fill it in.")
         st.image(app_ui.upscale(model_input, INPUT_SCALE), caption="What the network sees: 28x28 pixels, enlarged")
