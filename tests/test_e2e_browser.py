@@ -76,6 +76,7 @@ def app_url():
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",  # a test run never edits the code; some VMs flood inotify
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:  # a file, not a pipe: a full pipe would block the app
         process = subprocess.Popen(command, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
