@@ -1,0 +1,63 @@
+"""Robustness: user-style renders of the shipped test sample keep their accuracy (floors catch regressions)."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnn.robustness import (
+    INPUT_SETS,
+    accuracy_of,
+    render_cutout,
+    render_mouse_sketch,
+    render_outline_sketch,
+    render_photo,
+    render_set,
+)
+
+# Measured on the shipped model with the 300-image shipped sample (python -m pytest tests/test_robustness.py),
+# minus a margin of about 3 points: a fall below means preprocessing or the model regressed.
+# Measured: clean 94.0%, photo 94.7%, cutout 93.7%, outline sketch 85.7%, mouse sketch 84.0%.
+ACCURACY_FLOORS = {"clean": 0.91, "photo": 0.91, "cutout": 0.90, "outline_sketch": 0.82, "mouse_sketch": 0.80}
+
+
+@pytest.mark.parametrize("input_set", INPUT_SETS, ids=lambda input_set: input_set.name)
+def test_user_style_inputs_stay_above_their_floor(sample, input_set):
+    images, labels = sample
+    accuracy = accuracy_of(render_set(input_set, images, seed=0), labels, input_set.sketch)
+    print(f"{input_set.name}: {accuracy:.4f}")
+    assert accuracy >= ACCURACY_FLOORS[input_set.name]
+
+
+def test_sets_are_reproducible(sample):
+    images, _ = sample
+    photo_set = INPUT_SETS[1]
+    assert render_set(photo_set, images[:5], seed=3) == render_set(photo_set, images[:5], seed=3)
+
+
+def test_photos_have_a_light_background_and_a_darker_item(sample):
+    images, _ = sample
+    for index, image in enumerate(images[:20]):
+        photo = np.asarray(Image.open(io.BytesIO(render_photo(image, np.random.default_rng(index)))).convert("L"))
+        border = np.concatenate([photo[0], photo[-1], photo[:, 0], photo[:, -1]])
+        assert np.median(border) > 200 and photo.min() < np.median(border) - 60
+
+
+def test_cutouts_are_transparent_around_the_item(sample):
+    images, _ = sample
+    cutout = Image.open(io.BytesIO(render_cutout(images[0], np.random.default_rng(0))))
+    alpha = np.asarray(cutout.getchannel("A"))
+    assert cutout.mode == "RGBA" and alpha[0, 0] == 0 and alpha.max() == 255
+
+
+@pytest.mark.parametrize("render", [render_outline_sketch, render_mouse_sketch])
+def test_sketches_are_canvas_outlines_without_fill(sample, render):
+    images, _ = sample
+    for index, image in enumerate(images[:20]):
+        canvas = render(image, np.random.default_rng(index))
+        assert canvas.shape == (280, 280, 4) and canvas.dtype == np.uint8
+        strokes = canvas[..., 3] > 0
+        rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
+        box_area = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
+        assert strokes.sum() < 0.6 * box_area  # lines, not a filled silhouette
