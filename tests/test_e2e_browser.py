@@ -44,7 +44,7 @@ PAGES = (
     ("Training", "Training", "Robustness to real inputs"),
     ("Explore", "Explore", "your session only"),
 )
-# A closed T-shirt outline in canvas fractions: the Draw page fills closed shapes.
+# A closed T-shirt outline in canvas fractions, drawn as one mouse stroke.
 T_SHIRT = [
     (0.35, 0.15), (0.65, 0.15), (0.9, 0.35), (0.8, 0.45), (0.7, 0.4), (0.7, 0.85),
     (0.3, 0.85), (0.3, 0.4), (0.2, 0.45), (0.1, 0.35), (0.35, 0.15),
