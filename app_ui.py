@@ -27,7 +27,7 @@ from cnn.config import (
     model_path,
 )
 from cnn.data import DatasetError, load_fashion_mnist, load_test_sample
-from cnn.predict import InvalidImageError, classify, decode_image, load_model, predict, preprocess, probabilities_of
+from cnn.predict import InvalidImageError, classify, decode_image, predict, preprocess, probabilities_of, warm_up
 
 UNSURE_BELOW = 0.5  # top-1 probability under which the app says it is unsure instead of naming a class
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
@@ -91,8 +91,8 @@ def require_model(model_name: str = DEFAULT_MODEL):
 
 @st.cache_resource(show_spinner="Loading the model...")
 def get_model(model_name: str = DEFAULT_MODEL):
-    """One read-only Keras model per process, shared by every session."""
-    return load_model(model_name)
+    """One read-only Keras model per process, shared by every session, ready for its first prediction."""
+    return warm_up(model_name)
 
 
 # ---------------------------------------------------------------------------------------

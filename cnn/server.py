@@ -26,9 +26,9 @@ from PIL import Image
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable, UnsupportedMediaType
 
 from cnn.artifacts import read_json
-from cnn.config import CLASS_NAMES, DEFAULT_MODEL, INPUT_SHAPE, metrics_path
+from cnn.config import CLASS_NAMES, DEFAULT_MODEL, metrics_path
 from cnn.data import load_test_sample
-from cnn.predict import InvalidImageError, classify, load_model, probabilities_of
+from cnn.predict import InvalidImageError, classify, load_model, warm_up
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_TOP_K = 3
@@ -53,7 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
 
-    warm_up(app)
+    load_model_at_start(app)
     return app
 
 
@@ -61,14 +61,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 # Model and data: one shared, thread-safe model (cnn.predict caches it per process).
 
 
-def warm_up(app: Flask) -> None:
+def load_model_at_start(app: Flask) -> None:
     """Load the model and run it once at start-up, so the first user does not wait for it."""
     try:
-        model = load_model(DEFAULT_MODEL)
+        warm_up(DEFAULT_MODEL)
     except FileNotFoundError as error:
         app.logger.warning("Starting without a model: %s", error)
-        return
-    probabilities_of(model, np.zeros((1, *INPUT_SHAPE), dtype=np.float32))  # builds the call graph once
 
 
 def shared_model():
