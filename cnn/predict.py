@@ -184,9 +184,16 @@ def ink_from_planes(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
         # there (a white pen on a transparent canvas, a white shirt) goes on black instead.
         on_white = (1.0 - grey) * alpha
         return on_white if on_white.max() >= LIGHT_ITEM_INK else grey * alpha
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = np.float32(np.median(border))
-    return np.abs(grey - background)
+    return np.abs(grey - np.float32(border_median(grey)))
+
+
+def border_median(plane: np.ndarray) -> float:
+    """The typical value along the image's edges: the median, because items often touch the
+    frame (every dataset image does)."""
+    border = np.concatenate([plane[0], plane[-1], plane[:, 0], plane[:, -1]])
+    middle = len(border) // 2
+    ordered = np.partition(border, (middle - 1, middle))  # np.median's own method, without its overhead
+    return float(ordered[middle]) if len(border) % 2 else float(ordered[middle - 1] + ordered[middle]) / 2
 
 
 def crop_and_centre(ink: np.ndarray) -> np.ndarray:
@@ -195,10 +202,8 @@ def crop_and_centre(ink: np.ndarray) -> np.ndarray:
     item_pixels = ink > CROP_FRACTION * peak
     rows, cols = np.flatnonzero(item_pixels.any(axis=1)), np.flatnonzero(item_pixels.any(axis=0))
     item = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    # Background noise (JPEG ringing, paper texture) is what the border typically holds; the
-    # median, because items often touch the frame (every dataset image does).
-    border = np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])
-    floor = min(float(np.median(border)), 0.5 * peak)
+    # Background noise (JPEG ringing, paper texture) is what the border typically holds.
+    floor = min(border_median(ink), 0.5 * peak)
     item = np.clip((item - floor) / (peak - floor), 0.0, 1.0)
 
     height, width = item.shape
@@ -331,17 +336,14 @@ def probabilities_of(model, images: np.ndarray, chunk_size: int = 1024) -> np.nd
 
 def result_from_probabilities(probabilities: np.ndarray, top_k: int) -> dict:
     """JSON-ready result for one image from its (10,) probability vector."""
-    order = np.argsort(probabilities)[::-1][: max(1, min(int(top_k), len(CLASS_NAMES)))]
-    best = int(order[0])
+    order = np.argsort(probabilities)[::-1][: max(1, min(int(top_k), len(CLASS_NAMES)))].tolist()
+    rounded = [round(probability, 6) for probability in probabilities.tolist()]
     return {
-        "prediction": CLASS_NAMES[best],
-        "class_id": best,
-        "confidence": round(float(probabilities[best]), 6),
-        "top_k": [
-            {"label": CLASS_NAMES[i], "class_id": int(i), "probability": round(float(probabilities[i]), 6)}
-            for i in order
-        ],
-        "probabilities": {name: round(float(p), 6) for name, p in zip(CLASS_NAMES, probabilities)},
+        "prediction": CLASS_NAMES[order[0]],
+        "class_id": order[0],
+        "confidence": rounded[order[0]],
+        "top_k": [{"label": CLASS_NAMES[i], "class_id": i, "probability": rounded[i]} for i in order],
+        "probabilities": dict(zip(CLASS_NAMES, rounded)),
     }
 
 
