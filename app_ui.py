@@ -229,28 +229,37 @@ def show_prediction(result: dict, show_all: bool = False, unsure_tip: str = "") 
         st.markdown(f"### {best['label']}")
         st.caption(f"{best['probability']:.1%} sure")
     chart = probability_chart(result, show_all)
-    st.altair_chart(chart, width="stretch", height=chart.height + 40)  # + room for the percentage axis
+    st.vega_lite_chart(chart, width="stretch", height=chart["height"] + 40)  # + room for the percentage axis
 
 
-def probability_chart(result: dict, show_all: bool = False) -> alt.Chart:
-    """Horizontal bars of the top-k classes (or all ten), largest first, the winner highlighted."""
+# The probability bars are redrawn on every canvas stroke: a Vega-Lite spec written out costs well
+# under a millisecond, the same chart built and validated by Altair about 25 ms.
+PROBABILITY_AXES = {
+    "y": {"field": "label", "type": "nominal", "sort": "-x", "title": None,
+          "axis": {"labelLimit": 120, "labelOverlap": False, "labelFontSize": 12, "minExtent": 80}},
+    "x": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": None,
+          "axis": {"format": "%"}},
+    "tooltip": [{"field": "label", "type": "nominal", "title": "Class"},
+                {"field": "probability", "type": "quantitative", "format": ".2%"}],
+}  # fmt: skip
+PROBABILITY_LAYERS = [
+    {"mark": {"type": "bar", "cornerRadiusEnd": 3},
+     "encoding": PROBABILITY_AXES | {"color": {"condition": {"test": "datum.winner", "value": "#4C5FD5"}, "value": "#A9B4C2"}}},
+    {"mark": {"type": "text", "align": "left", "dx": 4}, "encoding": PROBABILITY_AXES | {"text": {"field": "text", "type": "nominal"}}},
+]  # fmt: skip
+
+
+def probability_chart(result: dict, show_all: bool = False) -> dict:
+    """Vega-Lite spec: horizontal bars of the top-k classes (or all ten), largest first, the winner highlighted."""
     if show_all:
-        entries = [{"label": label, "probability": p} for label, p in result["probabilities"].items()]
+        entries = sorted(result["probabilities"].items(), key=lambda entry: entry[1], reverse=True)
     else:
-        entries = [{"label": entry["label"], "probability": entry["probability"]} for entry in result["top_k"]]
-    data = pd.DataFrame(entries).sort_values("probability", ascending=False)
-    data["winner"] = data["label"] == result["prediction"]
-    data["text"] = data["probability"].map(lambda p: f"{p:.1%}")
-    base = alt.Chart(data).encode(
-        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=120, labelOverlap=False, labelFontSize=12, minExtent=80)),
-        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title=None),
-        tooltip=[alt.Tooltip("label:N", title="Class"), alt.Tooltip("probability:Q", format=".2%")],
-    )
-    bars = base.mark_bar(cornerRadiusEnd=3).encode(
-        color=alt.condition("datum.winner", alt.value("#4C5FD5"), alt.value("#A9B4C2")),
-    )
-    labels = base.mark_text(align="left", dx=4).encode(text="text:N")
-    return (bars + labels).properties(height=28 * len(data))
+        entries = [(entry["label"], entry["probability"]) for entry in result["top_k"]]
+    values = [
+        {"label": label, "probability": p, "winner": label == result["prediction"], "text": f"{p:.1%}"}
+        for label, p in entries
+    ]
+    return {"data": {"values": values}, "layer": PROBABILITY_LAYERS, "height": 28 * len(values)}
 
 
 def upscale(image: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:

@@ -282,53 +282,38 @@ def load_model(model_name: str = DEFAULT_MODEL):
 
 
 def warm_up(model_name: str = DEFAULT_MODEL):
-    """Load the model and compile its single-image path now, so the first user does not wait for it."""
+    """Load the model and trace its forward pass now, so the first user does not wait for it."""
     model = load_model(model_name)
     probabilities_of(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), dtype=np.float32))
     return model
 
 
-_forward_functions = {}  # (id(model), xla) -> (model, compiled forward pass); the model is kept so ids stay unique
+_forward_functions = {}  # id(model) -> (model, compiled forward pass); the model is kept so ids stay unique
 
 
-def compiled_forward(model, xla: bool = False):
+def compiled_forward(model):
     """The model's forward pass as one traced TensorFlow graph, built once per model.
 
     model.predict costs about 50 ms of set-up per call, an eager call a millisecond or more
     of Python; a concrete graph function skips both and is safe to call from several threads.
-    xla=True compiles the graph with XLA: about half the latency for one image (0.9 -> 0.5 ms
-    here), but it compiles again for every new batch size (about 0.3 s) and is slower on large
-    batches, so it suits the single-image path only.
+    (XLA, jit_compile=True, measured 0.5 instead of 0.9 ms for one image, but loading its
+    compiler added about 90 MB to every app process: not worth it.)
     """
-    with _models_lock:
-        key = (id(model), xla)
-        if key not in _forward_functions:
-            _forward_functions[key] = (model, trace_forward(model, xla))
-        return _forward_functions[key][1]
-
-
-def trace_forward(model, xla: bool):
     import tensorflow as tf
 
-    signature = tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)
-
-    def forward(images):
-        return model(images, training=False)
-
-    function = tf.function(forward, input_signature=[signature], jit_compile=xla).get_concrete_function()
-    if xla:
-        try:
-            function(tf.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1)))  # compile now, not on a user's first click
-        except (tf.errors.OpError, NotImplementedError):
-            return trace_forward(model, xla=False)  # a TensorFlow build without XLA: the plain graph
-    return function
+    with _models_lock:
+        if id(model) not in _forward_functions:
+            signature = tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)
+            function = tf.function(lambda images: model(images, training=False), input_signature=[signature])
+            _forward_functions[id(model)] = (model, function.get_concrete_function())
+        return _forward_functions[id(model)][1]
 
 
 def probabilities_of(model, images: np.ndarray, chunk_size: int = 1024) -> np.ndarray:
     """Softmax outputs (N, 10) for model inputs (N, 28, 28, 1) float32 in 0..1."""
     if len(images) == 0:
         return np.zeros((0, len(CLASS_NAMES)), dtype=np.float32)
-    forward = compiled_forward(model, xla=len(images) == 1)
+    forward = compiled_forward(model)
     images = np.asarray(images, dtype=np.float32)
     chunks = [forward(images[start : start + chunk_size]).numpy() for start in range(0, len(images), chunk_size)]
     return np.concatenate(chunks)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pyarrow
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -45,6 +46,13 @@ def headline(app: AppTest) -> str:
 def shows_label(app: AppTest, label: str) -> bool:
     text = headline(app)
     return text == f"### {label}" or text == f"### Not sure... maybe {label}?"
+
+
+def bar_labels(app: AppTest) -> list[str]:
+    """The class names of show_prediction()'s probability bars, in the order they are drawn."""
+    charts = app.get("vega_lite_chart")
+    assert len(charts) == 1, "expected one probability chart"
+    return list(pyarrow.ipc.open_stream(charts[0].proto.data.data).read_pandas()["label"])  # Streamlit sends the data as Arrow
 
 
 def canvas_rgba(item: np.ndarray) -> np.ndarray:
@@ -116,10 +124,12 @@ def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
     assert shows_label(app, expected["prediction"])
     assert not app.info
     assert any("What the network sees" in caption for image in app.image for caption in image.captions)
+    assert bar_labels(app) == [entry["label"] for entry in expected["top_k"]]
 
     app.toggle(key="draw_show_all").set_value(True).run()
     assert not app.exception
     assert shows_label(app, expected["prediction"])
+    assert sorted(bar_labels(app)) == sorted(CLASS_NAMES)
 
 
 def test_draw_helper_matches_the_package(sample):
