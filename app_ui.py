@@ -8,8 +8,8 @@ which hands every session its own copy). Anything a user does lives in st.sessio
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -28,6 +28,9 @@ from cnn.config import (
 )
 from cnn.data import DatasetError, load_fashion_mnist, load_test_sample
 from cnn.predict import InvalidImageError, classify, decode_image, predict, preprocess, probabilities_of, warm_up
+
+if TYPE_CHECKING:
+    import altair as alt
 
 UNSURE_BELOW = 0.5  # top-1 probability under which the app says it is unsure instead of naming a class
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
@@ -326,8 +329,10 @@ def feature_map_grid(maps: np.ndarray, columns: int | None = None, tile: int | N
 # Training page: curves, confusion matrix, comparison.
 
 
-def history_chart(history: dict, metric: str, best_epoch: int | None = None) -> alt.Chart:
+def history_chart(history: dict, metric: str, best_epoch: int | None = None) -> "alt.Chart":
     """Train and validation `metric` ("loss" or "accuracy") per epoch, the kept epoch marked."""
+    import altair as alt  # Only the Training page draws Altair charts: other pages spare its 26 MB.
+
     epochs = range(1, len(history[metric]) + 1)
     data = pd.concat(
         [
@@ -357,8 +362,10 @@ def history_chart(history: dict, metric: str, best_epoch: int | None = None) -> 
     return (lines + rule).properties(height=280)
 
 
-def confusion_chart(matrix: list[list[int]], normalise: bool) -> alt.Chart:
+def confusion_chart(matrix: list[list[int]], normalise: bool) -> "alt.Chart":
     """Heatmap of the confusion matrix, rows true classes; counts or row shares (recall) written in each cell."""
+    import altair as alt
+
     counts = np.asarray(matrix, dtype=np.float64)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     cells = [

@@ -7,7 +7,8 @@ answering 200; its resident memory (RSS) after a few POST /predict of canvas PNG
 Streamlit: `streamlit run streamlit_app.py` in a subprocess, timed from process start to the
 home page rendered in headless Chromium (its script loads the model); then on the Draw page, a mouse
 stroke on the canvas, timed in the browser from mouse-up to the prediction text changing;
-then the app's resident memory. `python -m cnn.bench` runs this and merges the report.
+then the app's resident memory, and again after a visit to every other page.
+`python -m cnn.bench` runs this and merges the report.
 """
 
 import argparse
@@ -44,6 +45,7 @@ SCRIPT_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CANVAS = "canvas.upper-canvas"
 PREDICTION = ".st-key-prediction"
 DRAW_PAGE = "Draw"
+OTHER_PAGES = ("Upload", "Feature_maps", "Training", "Explore")  # URL paths, visited for the memory of a full tour
 # Closed outlines in canvas fractions, one per stroke: the Draw page fills closed shapes.
 STROKES = (
     [(0.3, 0.15), (0.7, 0.15), (0.72, 0.85), (0.55, 0.85), (0.5, 0.4), (0.45, 0.85), (0.28, 0.85), (0.3, 0.15)],
@@ -224,6 +226,11 @@ def bench_streamlit(app: str, strokes: int) -> dict:
             screenshot = Path(tempfile.gettempdir()) / "bench-apps-draw.png"
             page.screenshot(path=screenshot, full_page=True)
             memory = memory_mb(process.pid)
+            for name in OTHER_PAGES:
+                page.goto(f"{base_url}/{name}")
+                page.wait_for_timeout(500)  # let the page's first script run begin
+                page.wait_for_selector(SCRIPT_FINISHED, timeout=START_TIMEOUT_SECONDS * 1000)
+            memory_all_pages = memory_mb(process.pid)["rss_mb"]
         browser.close()
     return {
         "streamlit": {
@@ -234,6 +241,8 @@ def bench_streamlit(app: str, strokes: int) -> dict:
             "draw_page": "process start to the Draw page rendered, opened from the home page's sidebar",
             **memory,
             "predictions_before_rss": strokes,
+            "rss_after_every_page_mb": memory_all_pages,
+            "rss_after_every_page": "RSS after then visiting every other page once (the Training page classifies the test set)",
             "command": f"streamlit run {app} --server.headless true",
         },
         "browser": {

@@ -409,6 +409,7 @@ def print_table(report: dict) -> None:
         target_row("Streamlit cold start to first page with model", f"{app['streamlit']['cold_start_seconds']:.2f} s")
         row("Streamlit start to Draw page (via home)", f"{app['streamlit']['draw_page_seconds']:.2f} s")
         target_row("Streamlit memory (RSS) after predictions", f"{app['streamlit']['rss_mb']:.0f} MB")
+        row("Streamlit memory after visiting every page", f"{app['streamlit']['rss_after_every_page_mb']:.0f} MB")
         browser = app["browser"]
         row("stroke to prediction on screen", p50_p99(browser["stroke_to_prediction_ms"]))
         row("  of which canvas: mouse-up to rerun request", p50_p99(browser["mouse_up_to_rerun_request_ms"]))

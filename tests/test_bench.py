@@ -92,6 +92,7 @@ def test_app_section(quick_report):
     for part in ("flask", "streamlit"):
         assert positive(app[part]["cold_start_seconds"]), part
         assert positive(app[part]["rss_mb"]), part
+    assert app["streamlit"]["rss_after_every_page_mb"] >= app["streamlit"]["rss_mb"] * 0.9  # measured after the Draw page
     assert app["streamlit"]["draw_page_seconds"] > app["streamlit"]["cold_start_seconds"]  # the Draw page comes after Home
     browser = app["browser"]
     for key in ("stroke_to_prediction_ms", "mouse_up_to_rerun_request_ms", "rerun_request_to_prediction_ms"):
