@@ -5,7 +5,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test install install-dev server train bench robustness clean
+.PHONY: run test install install-dev server train bench loadtest robustness clean
 
 run: install
 	$(PYTHON) -m streamlit run streamlit_app.py --server.port $(PORT)
@@ -38,6 +38,16 @@ train: install
 	$(PYTHON) -m cnn.train --model baseline --epochs 15 --out assets/
 	$(PYTHON) -m cnn.train --model mlp --epochs 30 --out assets/
 	$(PYTHON) -m cnn.data
+
+# Measurements behind the README's numbers: run them on an otherwise idle machine.
+bench: install-dev
+	$(PYTHON) -m cnn.bench
+
+loadtest: install
+	$(PYTHON) -m bench.loadtest --threads 8 --requests 300
+
+robustness: install
+	$(PYTHON) -m cnn.robustness --count 1000
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

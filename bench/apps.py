@@ -191,16 +191,21 @@ def stroke_timings(page, points: list[tuple[float, float]]) -> dict:
     return {"total": shown - ended, "canvas": sent - ended, "app": shown - sent}
 
 
+def streamlit_command(app: str, port: int) -> list[str]:
+    """`streamlit run app` headless on a loopback port, with the project's .streamlit/config.toml."""
+    return [
+        sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
+        "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
 def bench_streamlit(app: str, strokes: int) -> dict:
     """Cold start to the first page rendered with the model, stroke-to-prediction on the Draw page, then RSS."""
     from playwright.sync_api import sync_playwright
 
     port = free_loopback_port()
     base_url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    command = streamlit_command(app, port)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})

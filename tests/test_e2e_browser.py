@@ -6,35 +6,21 @@ test-artifacts/. Skipped only where /usr/bin/chromium is missing (CI installs it
 """
 
 import contextlib
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bench.apps import CANVAS, CHROMIUM, CHROMIUM_ARGS, PREDICTION, SCRIPT_FINISHED, answers_200, draw_stroke, started, streamlit_command, wait_until
+from bench.loadtest import free_loopback_port
 from cnn.config import CLASS_NAMES, PROJECT_DIR
 from cnn.predict import predict
 from tests.conftest import as_photo, encode
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
-START_TIMEOUT_SECONDS = 180
 PAGE_TIMEOUT_MS = 120_000  # the first page that loads the model, or classifies the test set, is slow on a busy machine
 
-SCRIPT_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
-CANVAS = "canvas.upper-canvas"  # Fabric.js' event layer inside the drawable-canvas component (main DOM, no iframe)
-PREDICTION = ".st-key-prediction"  # st.container(key="prediction") on the Draw page
 # (sidebar label, page title, text near the end of the page) for every page.
 PAGES = (
     ("Home", "Fashion-MNIST CNN", "Reproduce:"),
@@ -51,50 +37,19 @@ T_SHIRT = [
 ]  # fmt: skip
 
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+    not Path(CHROMIUM).exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def is_healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
-        return False
 
 
 @pytest.fixture(scope="module")
 def app_url():
     """The app served by `streamlit run` on a free loopback port, stopped after the module's tests."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",  # a test run never edits the code; some VMs flood inotify
-    ]  # fmt: skip
-    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a full pipe would block the app
-        process = subprocess.Popen(command, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_SECONDS
-            while not is_healthy(f"http://127.0.0.1:{port}/_stcore/health"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"streamlit did not start (status {process.poll()}):\n{log.read().decode()[-3000:]}")
-                time.sleep(0.2)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    port = free_loopback_port()
+    url = f"http://127.0.0.1:{port}"
+    command = streamlit_command("streamlit_app.py", port)
+    with started(command) as (process, _, log_path):
+        wait_until(lambda: answers_200(f"{url}/_stcore/health"), process, log_path, "streamlit run")
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +57,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -148,17 +103,6 @@ def wait_for_page(tab, title: str, last_text: str) -> None:
 def assert_no_exception(tab) -> None:
     boxes = tab.locator(EXCEPTION)
     assert boxes.count() == 0, f"Streamlit exception on {tab.url}:\n{boxes.first.inner_text()}"
-
-
-def draw_stroke(tab, points: list[tuple[float, float]]) -> None:
-    """One mouse stroke through points given as fractions of the canvas."""
-    box = tab.locator(CANVAS).bounding_box()
-    xy = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
-    tab.mouse.move(*xy[0])
-    tab.mouse.down()
-    for point in xy[1:]:
-        tab.mouse.move(*point, steps=8)  # Fabric's free drawing needs the moves in between
-    tab.mouse.up()
 
 
 def test_every_page_through_the_sidebar(app_url, page):
