@@ -424,6 +424,17 @@ def benchmark_note() -> str | None:
     )
 
 
+def benchmark_table(benchmark: dict) -> pd.DataFrame:
+    """One row per target of `python -m cnn.bench`: what it measured, the goal, and whether it was met."""
+    rows = []
+    for target in benchmark["targets"]:
+        unit = target["target"].split()[2:]  # "<= 2 ms" -> ["ms"], ">= 0.8" -> []
+        measured = None if target["measured"] is None else " ".join([f"{target['measured']:,.2f}", *unit])
+        verdict = {True: "met", False: "not met", None: "not measured"}[target["met"]]
+        rows.append({"measure": target["name"], "measured": measured, "target": target["target"], "verdict": verdict})
+    return pd.DataFrame(rows, columns=["measure", "measured", "target", "verdict"])
+
+
 def comparison_table() -> pd.DataFrame:
     """CNN vs baseline vs MLP: accuracy and size from their metrics files, latency timed here the same way for all."""
     rows = []

@@ -1,4 +1,4 @@
-"""Training: learning curves, confusion matrix, per-class scores, mistakes, baselines and robustness."""
+"""Training: learning curves, confusion matrix, per-class scores, mistakes, baselines, robustness, speed."""
 
 import numpy as np
 import streamlit as st
@@ -149,4 +149,18 @@ else:
         hide_index=True,
         width="stretch",
         column_config={"accuracy": st.column_config.ProgressColumn("accuracy", format="percent", min_value=0.0, max_value=1.0)},
+    )
+
+# ---- Speed and memory.
+st.subheader("Speed and memory")
+benchmark = app_ui.load_benchmark()
+if benchmark is None or "targets" not in benchmark:
+    st.info("No benchmark in assets/ yet: `python -m cnn.bench` measures speed, start-up and memory.", icon=":material/info:")
+else:
+    st.dataframe(app_ui.benchmark_table(benchmark), hide_index=True, width="stretch")
+    machine = benchmark["machine"]
+    st.caption(
+        f"Measured by `{benchmark['command'].strip()}` on {benchmark['date'][:10]}: {machine['cpu_model']}, "
+        f"{machine['cores']} CPU cores, no GPU. The seeds' path is theirs (PIL grey, squash to 28x28, "
+        "model.predict) on this model; stroke to prediction includes the canvas component's own 200 ms wait."
     )

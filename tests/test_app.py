@@ -238,10 +238,11 @@ def test_training_page_shows_curves_scores_mistakes_and_comparison():
     assert list(per_class["class"]) == list(CLASS_NAMES)
     assert list(comparison["model"]) == [app_ui.MODEL_LABELS[name] for name in available]
     assert list(comparison["test accuracy"]) == [app_ui.load_metrics(name)["test_accuracy"] for name in available]
-    if app_ui.load_robustness() is None:
-        assert any("No robustness report" in info.value for info in app.info)
-    else:
-        assert len(app.dataframe) == 3
+    assert (app_ui.load_robustness() is None) == any("No robustness report" in info.value for info in app.info)
+    benchmark = app_ui.load_benchmark()
+    if benchmark is not None:
+        speed = app.dataframe[-1].value
+        assert list(speed["measure"]) == [target["name"] for target in benchmark["targets"]]
     assert_gallery_shows_only_mistakes(app)
 
     app.toggle(key="training_normalise").set_value(True).run()

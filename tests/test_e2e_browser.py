@@ -27,7 +27,7 @@ PAGES = (
     ("Draw", "Draw", "prediction appears here"),
     ("Upload", "Upload", "Choose or drop one or more images"),
     ("Feature maps", "Feature maps", "channels stay silent for this image"),
-    ("Training", "Training", "Robustness to real inputs"),
+    ("Training", "Training", "Speed and memory"),
     ("Explore", "Explore", "your session only"),
 )
 # A closed T-shirt outline in canvas fractions, drawn as one mouse stroke.
