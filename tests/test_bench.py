@@ -120,3 +120,15 @@ def test_targets_compare_in_the_right_direction():
     assert verdicts["prediction + feature maps + Grad-CAM p50"] is True  # the bound itself meets it
     assert verdicts["predict_batch (PNG) vs raw model"] is False
     assert verdicts["Flask cold start to /health"] is None  # not measured
+
+
+def test_flask_load_test_runs_and_counts_every_request(tmp_path):
+    """bench.loadtest against its own Flask subprocess: a small bounded run, every request answered."""
+    from bench.loadtest import main
+
+    out = tmp_path / "loadtest.json"
+    assert main(["--threads", "2", "--requests", "5", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["requests"] == 10 and report["errors"] == 0
+    assert positive(report["throughput_rps"])
+    assert_latency(report["latency_ms"] | {"calls": report["requests"]})
