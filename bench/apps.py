@@ -46,14 +46,15 @@ CANVAS = "canvas.upper-canvas"
 PREDICTION = ".st-key-prediction"
 DRAW_PAGE = "Draw"
 OTHER_PAGES = ("Upload", "Feature_maps", "Training", "Explore")  # URL paths, visited for the memory of a full tour
-# Closed outlines in canvas fractions, one per stroke: the Draw page fills closed shapes.
-STROKES = (
-    [(0.3, 0.15), (0.7, 0.15), (0.72, 0.85), (0.55, 0.85), (0.5, 0.4), (0.45, 0.85), (0.28, 0.85), (0.3, 0.15)],
-    [(0.2, 0.4), (0.8, 0.4), (0.8, 0.85), (0.2, 0.85), (0.2, 0.4), (0.35, 0.4), (0.4, 0.2), (0.6, 0.2), (0.65, 0.4)],
-    [(0.35, 0.15), (0.65, 0.15), (0.9, 0.35), (0.8, 0.45), (0.7, 0.4), (0.7, 0.85), (0.3, 0.85), (0.3, 0.4),
-     (0.2, 0.45), (0.1, 0.35), (0.35, 0.15)],  # fmt: skip
-    [(0.15, 0.3), (0.3, 0.3), (0.35, 0.55), (0.85, 0.6), (0.88, 0.75), (0.15, 0.75), (0.15, 0.3)],
-)
+# Closed outlines in canvas fractions, each drawn as one mouse stroke.
+TROUSERS = [(0.3, 0.15), (0.7, 0.15), (0.72, 0.85), (0.55, 0.85), (0.5, 0.4), (0.45, 0.85), (0.28, 0.85), (0.3, 0.15)]
+BAG = [(0.2, 0.4), (0.8, 0.4), (0.8, 0.85), (0.2, 0.85), (0.2, 0.4), (0.35, 0.4), (0.4, 0.2), (0.6, 0.2), (0.65, 0.4)]
+T_SHIRT = [
+    (0.35, 0.15), (0.65, 0.15), (0.9, 0.35), (0.8, 0.45), (0.7, 0.4), (0.7, 0.85),
+    (0.3, 0.85), (0.3, 0.4), (0.2, 0.45), (0.1, 0.35), (0.35, 0.15),
+]  # fmt: skip
+SHOE = [(0.15, 0.3), (0.3, 0.3), (0.35, 0.55), (0.85, 0.6), (0.88, 0.75), (0.15, 0.75), (0.15, 0.3)]
+STROKES = (TROUSERS, BAG, T_SHIRT, SHOE)
 
 # Before any page script: remember when the page sends on its websocket, to split a stroke's
 # latency into the canvas' own wait (its 200 ms debounce and PNG encoding) and the app's rerun.

@@ -11,7 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.apps import CANVAS, CHROMIUM, CHROMIUM_ARGS, PREDICTION, SCRIPT_FINISHED, answers_200, draw_stroke, started, streamlit_command, wait_until
+from bench.apps import (
+    CANVAS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PREDICTION,
+    SCRIPT_FINISHED,
+    T_SHIRT,
+    answers_200,
+    draw_stroke,
+    started,
+    streamlit_command,
+    wait_until,
+)
 from bench.loadtest import free_loopback_port
 from cnn.config import CLASS_NAMES, PROJECT_DIR
 from cnn.predict import predict
@@ -30,11 +42,6 @@ PAGES = (
     ("Training", "Training", "Speed and memory"),
     ("Explore", "Explore", "your session only"),
 )
-# A closed T-shirt outline in canvas fractions, drawn as one mouse stroke.
-T_SHIRT = [
-    (0.35, 0.15), (0.65, 0.15), (0.9, 0.35), (0.8, 0.45), (0.7, 0.4), (0.7, 0.85),
-    (0.3, 0.85), (0.3, 0.4), (0.2, 0.45), (0.1, 0.35), (0.35, 0.15),
-]  # fmt: skip
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
