@@ -200,12 +200,13 @@ def results_table(file_results: list[FileResult]) -> pd.DataFrame:
     """One row per file: its prediction, confidence and runners-up, or its error."""
     rows = []
     for file_result in file_results:
-        row = {"file": file_result.name, "prediction": None, "confidence": None, "second": None, "third": None}
+        # Blank text where there is nothing to say: the table and the CSV show "", not "None".
+        row = {"file": file_result.name, "prediction": "", "confidence": None, "second": "", "third": ""}
         if file_result.result is not None:
             top_k = file_result.result["top_k"]
             row |= {"prediction": top_k[0]["label"], "confidence": top_k[0]["probability"]}
             row |= {column: f"{entry['label']} ({entry['probability']:.1%})" for column, entry in zip(("second", "third"), top_k[1:3])}
-        row["error"] = file_result.error
+        row["error"] = file_result.error or ""
         rows.append(row)
     return pd.DataFrame(rows, columns=["file", "prediction", "confidence", "second", "third", "error"])
 
@@ -424,12 +425,12 @@ def benchmark_note() -> str | None:
     )
 
 
-def benchmark_table(benchmark: dict) -> pd.DataFrame:
-    """One row per target of `python -m cnn.bench`: what it measured, the goal, and whether it was met."""
+def targets_table(targets: list[dict]) -> pd.DataFrame:
+    """One row per target of a report (`python -m cnn.bench`, `python -m cnn.robustness`): measured, goal, verdict."""
     rows = []
-    for target in benchmark["targets"]:
-        unit = target["target"].split()[2:]  # "<= 2 ms" -> ["ms"], ">= 0.8" -> []
-        measured = None if target["measured"] is None else " ".join([f"{target['measured']:,.2f}", *unit])
+    for target in targets:
+        unit = " ".join(target["target"].split()[2:])  # "<= 2 ms" -> "ms", ">= 75 %" -> "%", ">= 0.8" -> ""
+        measured = None if target["measured"] is None else f"{target['measured']:,.2f}" + (unit and f" {unit}").replace(" %", "%")
         verdict = {True: "met", False: "not met", None: "not measured"}[target["met"]]
         rows.append({"measure": target["name"], "measured": measured, "target": target["target"], "verdict": verdict})
     return pd.DataFrame(rows, columns=["measure", "measured", "target", "verdict"])

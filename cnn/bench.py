@@ -33,6 +33,7 @@ from PIL import Image
 
 from cnn.artifacts import write_json
 from cnn.config import BENCHMARK_PATH, CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, MODEL_NAMES, PROJECT_DIR, SEED
+from cnn.evaluate import Target, check_targets
 
 BATCH_SIZE = 256
 CANVAS_INPUTS = 32  # distinct drawings cycled through, so every call does the full work
@@ -52,8 +53,8 @@ class Settings:
 FULL = Settings(300, 100, 20, 10, 20, 200, 12)
 QUICK = Settings(10, 5, 2, 2, 2, 3, 1)
 
-# (name, what, comparison, unit, goal): the targets for this 2-core machine.
-TARGETS = (
+# The targets for this 2-core machine (see cnn.evaluate.Target).
+TARGETS: tuple[Target, ...] = (
     ("predict() speed-up over the seeds' path", "single_image.speedup_p50", ">=", "x", 30.0),
     ("predict() p50", "single_image.predict_ms.p50", "<=", "ms", 2.0),
     ("prediction + feature maps + Grad-CAM p50", "explain.feature_maps_page_ms.p50", "<=", "ms", 15.0),
@@ -342,26 +343,6 @@ def environment(command: str, quick: bool, model_name: str) -> dict:
     }
 
 
-def lookup(report: dict, dotted: str):
-    value = report
-    for key in dotted.split("."):
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
-
-
-def evaluate_targets(report: dict) -> list[dict]:
-    targets = []
-    for name, dotted, comparison, unit, goal in TARGETS:
-        measured = lookup(report, dotted)
-        met = None if measured is None else measured >= goal if comparison == ">=" else measured <= goal
-        targets.append(
-            {"name": name, "measured": measured, "target": f"{comparison} {goal:g}{unit and ' ' + unit}", "met": met}
-        )
-    return targets
-
-
 def print_table(report: dict) -> None:
     def row(name: str, value: str, target: str = "", met: bool | None = None) -> None:
         verdict = {True: "met", False: "NOT MET", None: "-" if not target else "not measured"}[met]
@@ -433,7 +414,7 @@ def run(settings: Settings, quick: bool, with_app: bool, model_name: str, comman
         print(f"{name}...", flush=True)
         report[name] = stage()
         print(f"{name} done in {time.perf_counter() - started:.0f} s", flush=True)
-    report["targets"] = evaluate_targets(report)
+    report["targets"] = check_targets(report, TARGETS)
     return report
 
 

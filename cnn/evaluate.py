@@ -1,4 +1,7 @@
-"""Classification metrics computed with NumPy, shared by training, tests and the app."""
+"""Classification metrics computed with NumPy, and target verdicts for the measurement reports.
+
+Shared by training, the benchmark and robustness commands, the tests and the app.
+"""
 
 import numpy as np
 
@@ -39,3 +42,29 @@ def classification_report(labels: np.ndarray, predictions: np.ndarray) -> dict:
         "per_class": per_class,
         "confusion_matrix": matrix.tolist(),
     }
+
+
+# A target: (name, dotted path of the measured value in a report, ">=" or "<=", unit, goal).
+Target = tuple[str, str, str, str, float]
+
+
+def lookup(report: dict, dotted: str):
+    """report["a"]["b"] for "a.b", or None when any key is missing (not measured)."""
+    value = report
+    for key in dotted.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def check_targets(report: dict, targets: tuple[Target, ...]) -> list[dict]:
+    """One JSON-ready verdict per target: {"name", "measured", "target", "met"}; met is None when not measured."""
+    verdicts = []
+    for name, dotted, comparison, unit, goal in targets:
+        measured = lookup(report, dotted)
+        met = None if measured is None else measured >= goal if comparison == ">=" else measured <= goal
+        verdicts.append(
+            {"name": name, "measured": measured, "target": f"{comparison} {goal:g}{unit and ' ' + unit}", "met": met}
+        )
+    return verdicts

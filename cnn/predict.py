@@ -84,7 +84,8 @@ def decode_image(data: bytes) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise InvalidImageError("The image is too large to decode safely.") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise InvalidImageError(f"The image file is truncated or corrupt ({error}).") from error
+        # Pillow's own wording ("image file is truncated") would only repeat this; it stays chained for logs.
+        raise InvalidImageError("The image file is truncated or corrupt.") from error
 
 
 def check_pixel_count(width: int, height: int) -> None:

@@ -176,6 +176,7 @@ def test_upload_helpers_report_errors_per_file(sample):
     assert list(table["file"]) == ["shirt.png", "empty.png"]
     csv = table.to_csv(index=False)
     assert csv.splitlines()[0] == "file,prediction,confidence,second,third,error"
+    assert csv.splitlines()[2].startswith("empty.png,,,,,") and "None" not in csv
 
 
 def test_feature_maps_shows_every_conv_layer_and_grad_cam(sample, confident_indices):
@@ -238,7 +239,11 @@ def test_training_page_shows_curves_scores_mistakes_and_comparison():
     assert list(per_class["class"]) == list(CLASS_NAMES)
     assert list(comparison["model"]) == [app_ui.MODEL_LABELS[name] for name in available]
     assert list(comparison["test accuracy"]) == [app_ui.load_metrics(name)["test_accuracy"] for name in available]
-    assert (app_ui.load_robustness() is None) == any("No robustness report" in info.value for info in app.info)
+    robustness = app_ui.load_robustness()
+    assert (robustness is None) == any("No robustness report" in info.value for info in app.info)
+    if robustness is not None:
+        target_names = [target["name"] for target in robustness["targets"]]
+        assert any(list(frame.value.get("measure", [])) == target_names for frame in app.dataframe)
     benchmark = app_ui.load_benchmark()
     if benchmark is not None:
         speed = app.dataframe[-1].value

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bench.apps import CHROMIUM
-from cnn.bench import TARGETS, evaluate_targets
+from cnn.bench import TARGETS
+from cnn.evaluate import check_targets
 from cnn.config import MODEL_NAMES, PROJECT_DIR
 from cnn.data import find_data_dir
 
@@ -123,7 +124,7 @@ def test_targets_compare_in_the_right_direction():
         "explain": {"feature_maps_page_ms": {"p50": 15.0}},
         "batch": {"png_fraction_of_raw": 0.5},
     }
-    verdicts = {target["name"]: target["met"] for target in evaluate_targets(report)}
+    verdicts = {target["name"]: target["met"] for target in check_targets(report, TARGETS)}
     assert verdicts["predict() speed-up over the seeds' path"] is True  # at least 30x
     assert verdicts["predict() p50"] is False  # at most 2 ms
     assert verdicts["prediction + feature maps + Grad-CAM p50"] is True  # the bound itself meets it

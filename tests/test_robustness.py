@@ -8,12 +8,14 @@ from PIL import Image
 
 from cnn.robustness import (
     INPUT_SETS,
+    TARGETS,
     accuracy_of,
     render_cutout,
     render_mouse_sketch,
     render_outline_sketch,
     render_photo,
     render_set,
+    run,
 )
 
 # Measured on the shipped model with the 300-image shipped sample (python -m pytest tests/test_robustness.py),
@@ -61,3 +63,13 @@ def test_sketches_are_canvas_outlines_without_fill(sample, render):
         rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
         box_area = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
         assert strokes.sum() < 0.6 * box_area  # lines, not a filled silhouette
+
+
+def test_report_checks_every_target_and_predict_keeps_clean_accuracy(test_set):
+    report = run(count=40, seed=1)
+    assert [target["name"] for target in report["targets"]] == [name for name, *_ in TARGETS]
+    assert all(isinstance(target["met"], bool) for target in report["targets"])
+    # Dataset images pass through preprocessing unchanged, so predict() loses nothing on them.
+    assert report["clean_drop_points"] == 0.0 and report["clean_accuracy"] == report["model_accuracy"]
+    sketch_sets = [entry for entry in report["sets"] if entry["sketch_path"]]
+    assert sketch_sets and all(0.0 <= entry["accuracy_without_sketch_path"] <= 1.0 for entry in sketch_sets)
