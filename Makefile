@@ -34,7 +34,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 # Regenerate the shipped models and their metrics (about an hour on a 2-core CPU).
 train: install
-	$(PYTHON) -m cnn.train --model cnn --epochs 40 --out assets/
+	$(PYTHON) -m cnn.train --model cnn --epochs 60 --out assets/
 	$(PYTHON) -m cnn.train --model baseline --epochs 15 --out assets/
 	$(PYTHON) -m cnn.train --model mlp --epochs 30 --out assets/
 	$(PYTHON) -m cnn.data

@@ -24,10 +24,10 @@ from cnn.config import (
     ROBUSTNESS_PATH,
     history_path,
     metrics_path,
-    model_path,
+    serving_model_path,
 )
 from cnn.data import DatasetError, load_fashion_mnist, load_test_sample
-from cnn.predict import InvalidImageError, classify, decode_image, predict, preprocess, probabilities_of, warm_up
+from cnn.predict import InvalidImageError, classify, decode_image, predict, preprocess, warm_up
 
 if TYPE_CHECKING:
     import altair as alt
@@ -94,7 +94,7 @@ def require_model(model_name: str = DEFAULT_MODEL):
 
 @st.cache_resource(show_spinner="Loading the model...")
 def get_model(model_name: str = DEFAULT_MODEL):
-    """One read-only Keras model per process, shared by every session, ready for its first prediction."""
+    """One read-only serving model per process, shared by every session, ready for its first prediction."""
     return warm_up(model_name)
 
 
@@ -144,8 +144,7 @@ def test_set_probabilities(model_name: str = DEFAULT_MODEL) -> np.ndarray:
     """(N, 10) probabilities of `model_name` for every image of load_test_set()."""
     images, _, _ = load_test_set()
     model_inputs = np.stack([preprocess(image) for image in images])[..., np.newaxis]
-    # Small chunks: 1,024 images at once hold about 250 MB more of activations on a server meant to stay under 1 GB.
-    return probabilities_of(get_model(model_name), model_inputs, chunk_size=128)
+    return get_model(model_name)(model_inputs)
 
 
 def required_metrics(model_name: str = DEFAULT_MODEL) -> dict:
@@ -404,7 +403,7 @@ def measure_latency_ms(model_name: str, calls: int = 30) -> float:
     images, _ = load_sample()
     get_model(model_name)
     for image in images[:5]:
-        predict(image, model_name=model_name)  # the first calls build the graph: not timed
+        predict(image, model_name=model_name)  # the first calls warm the caches: not timed
     times = []
     for image in images[:calls]:
         started = time.perf_counter()
@@ -436,13 +435,16 @@ def targets_table(targets: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "measured", "target", "verdict"])
 
 
+def trained_models() -> list[str]:
+    """The models in assets/ with both a serving model and a metrics file, in MODEL_NAMES order."""
+    return [name for name in MODEL_NAMES if serving_model_path(name).is_file() and load_metrics(name) is not None]
+
+
 def comparison_table() -> pd.DataFrame:
     """CNN vs baseline vs MLP: accuracy and size from their metrics files, latency timed here the same way for all."""
     rows = []
-    for model_name in MODEL_NAMES:
+    for model_name in trained_models():
         metrics = load_metrics(model_name)
-        if metrics is None or not model_path(model_name).is_file():
-            continue
         rows.append(
             {
                 "model": MODEL_LABELS.get(model_name, model_name),

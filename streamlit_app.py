@@ -43,7 +43,9 @@ epochs = f"{metrics['epochs_run']} of {metrics['epochs']} (weights of epoch {met
 details = {
     "Training / validation / test images": f"{metrics['train_size']:,} / {metrics['val_size']:,} / {metrics['test_size']:,}",
     "Parameters": f"{metrics['parameters']:,}",
-    "Model file": f"{metrics['model_file_bytes'] / 1e6:.2f} MB",
+    "Model file (Keras)": f"{metrics['model_file_bytes'] / 1e6:.2f} MB",
+    "Served as": f"{metrics['serving']} ({metrics['serving_file_bytes'] / 1e6:.2f} MB)",
+    "Test accuracy of the Keras model alone": f"{metrics['single_pass_test_accuracy']:.2%}",
     "Optimizer": metrics["optimizer"],
     "Loss function": metrics["loss_function"],
     "Augmentation": metrics["augmentation"],
@@ -57,7 +59,8 @@ details = {
 card_column, use_column = st.columns([3, 2], gap="large")
 with card_column:
     st.table(pd.DataFrame({"Item": list(details), "Value": list(details.values())}), hide_index=True, border="horizontal")
-    st.caption(f"Reproduce: `{metrics['command']}`")
+    exported = f", then `{metrics['export_command']}`" if metrics.get("export_command") else ""
+    st.caption(f"Reproduce: `{metrics['command']}`{exported}")
 with use_column:
     st.markdown(
         "**Intended use.** Teaching and demos: how a CNN turns pixels into a decision.\n\n"

@@ -1,7 +1,9 @@
 """Atomic writes and reads of the files in assets/: a crash never leaves a half-written file."""
 
+import importlib.metadata
 import json
 import os
+import platform
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -32,3 +34,27 @@ def read_json(path: Path) -> dict | None:
     if not path.is_file():
         return None
     return json.loads(path.read_text())
+
+
+def installed_version(*distributions: str) -> str | None:
+    """The version of the first of these distributions that is installed, or None."""
+    for distribution in distributions:
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def library_versions(*extra_distributions: str) -> dict:
+    """Python, the platform and the libraries behind a result, read without importing them."""
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "tensorflow": installed_version("tensorflow-cpu", "tensorflow"),
+        "keras": installed_version("keras"),
+        "ai-edge-litert": installed_version("ai-edge-litert"),
+        "numpy": installed_version("numpy"),
+        "pillow": installed_version("pillow"),
+        **{name: installed_version(name) for name in extra_distributions},
+    }

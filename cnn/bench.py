@@ -13,7 +13,6 @@ the report records the load average and any training process it saw.
 """
 
 import argparse
-import importlib.metadata
 import io
 import json
 import os
@@ -31,7 +30,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from cnn.artifacts import write_json
+from cnn.artifacts import library_versions, write_json
 from cnn.config import BENCHMARK_PATH, CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, MODEL_NAMES, PROJECT_DIR, SEED
 from cnn.evaluate import Target, check_targets
 
@@ -121,9 +120,9 @@ def seeds_predict(model, png: bytes) -> str:
 
 def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -> dict:
     """predict() on canvas PNGs beside the seeds' path on the same model, and where predict()'s time goes."""
-    from cnn.predict import load_model, predict, preprocess, probabilities_of, result_from_probabilities
+    from cnn.predict import load_keras_model, load_model, predict, preprocess, result_from_probabilities
 
-    model = load_model(model_name)
+    model, keras_model = load_model(model_name), load_keras_model(model_name)
 
     def nth(index: int) -> bytes:
         return pngs[index % len(pngs)]
@@ -132,18 +131,18 @@ def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -
     sketch_ms = time_calls(
         lambda i: predict(nth(i), model_name=model_name, sketch=True), settings.single_calls, settings.warmup_calls
     )
-    seeds_ms = time_calls(lambda i: seeds_predict(model, nth(i)), settings.single_calls, settings.warmup_calls)
+    seeds_ms = time_calls(lambda i: seeds_predict(keras_model, nth(i)), settings.single_calls, settings.warmup_calls)
 
     # The three stages of predict(), timed apart on the same inputs.
     inputs = [preprocess(png)[np.newaxis, :, :, np.newaxis] for png in pngs]
-    probabilities = probabilities_of(model, inputs[0])[0]
+    probabilities = model(inputs[0])[0]
     stages = {
         "preprocess": time_calls(lambda i: preprocess(nth(i)), settings.single_calls, settings.warmup_calls),
         "preprocess_sketch": time_calls(
             lambda i: preprocess(nth(i), sketch=True), settings.single_calls, settings.warmup_calls
         ),
         "model": time_calls(
-            lambda i: probabilities_of(model, inputs[i % len(inputs)]), settings.single_calls, settings.warmup_calls
+            lambda i: model(inputs[i % len(inputs)]), settings.single_calls, settings.warmup_calls
         ),
         "result": time_calls(
             lambda i: result_from_probabilities(probabilities, 3), settings.single_calls, settings.warmup_calls
@@ -164,47 +163,38 @@ def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -
 def bench_explain(settings: Settings, model_name: str, pngs: list[bytes]) -> dict:
     """Prediction, every feature map and Grad-CAM for one image, as the Feature-maps page gets them."""
     from cnn.explain import explain
-    from cnn.predict import predict, preprocess, result_from_probabilities
+    from cnn.predict import predict_model_input, preprocess
 
     def feature_maps_page(index: int) -> None:
-        # The page's path: one preprocessing pass; explain()'s forward pass also gives the prediction.
-        explanation = explain(preprocess(pngs[index % len(pngs)]), model_name=model_name)
-        result_from_probabilities(explanation.probabilities, 3)
-
-    def predict_then_explain(index: int) -> None:
-        png = pngs[index % len(pngs)]
-        predict(png, model_name=model_name)
-        explain(preprocess(png), model_name=model_name)
+        # The page's path: one preprocessing pass, the serving model's prediction, then maps and Grad-CAM for it.
+        model_input = preprocess(pngs[index % len(pngs)])
+        result = predict_model_input(model_input, model_name=model_name)
+        explain(model_input, class_id=result["class_id"], model_name=model_name)
 
     calls, warmup = settings.explain_calls, settings.warmup_calls
     return {
         "input": "the single-image canvas PNGs",
         "feature_maps_page_ms": latency_summary(time_calls(feature_maps_page, calls, warmup)),
-        "feature_maps_page": "result_from_probabilities(explain(preprocess(png)).probabilities), as pages/3_Feature_maps.py",
-        "predict_then_explain_ms": latency_summary(time_calls(predict_then_explain, calls, warmup)),
-        "predict_then_explain": "predict(png), then explain(preprocess(png)): preprocessing and forward pass twice",
+        "feature_maps_page": "preprocess(png), predict_model_input, explain(..., class_id), as pages/3_Feature_maps.py",
     }
 
 
 def bench_batch(settings: Settings, model_name: str, canvases: list[bytes]) -> dict:
     """predict_batch() on BATCH_SIZE test images as PNG bytes and as arrays, beside the raw model."""
     from cnn.data import load_test_sample
-    from cnn.predict import compiled_forward, load_model, predict_batch, preprocess
+    from cnn.predict import load_model, predict_batch, preprocess
 
     images = load_test_sample()[0][:BATCH_SIZE]
     pngs = [png_bytes(image) for image in images]
     model = load_model(model_name)
-    forward = compiled_forward(model)
     model_inputs = np.stack([preprocess(image) for image in images])[..., np.newaxis]  # (256, 28, 28, 1)
 
     def images_per_second(call: Callable[[int], object], count: int = BATCH_SIZE) -> float:
         times_ms = time_calls(call, settings.batch_repeats, warmup_calls=2)
         return round(count / (float(np.median(times_ms)) / 1000), 1)
 
-    # The limit: the model alone on the ready batch, called eagerly and as a traced graph; the faster counts.
-    eager = images_per_second(lambda i: model(model_inputs, training=False).numpy())
-    graph = images_per_second(lambda i: forward(model_inputs).numpy())
-    raw = max(eager, graph)
+    # The limit: the serving model alone on the ready batch.
+    raw = images_per_second(lambda i: model(model_inputs))
     png = images_per_second(lambda i: predict_batch(pngs, model_name=model_name))
     arrays = images_per_second(lambda i: predict_batch(images, model_name=model_name))
     canvas = images_per_second(lambda i: predict_batch(canvases, model_name=model_name), count=len(canvases))
@@ -212,10 +202,8 @@ def bench_batch(settings: Settings, model_name: str, canvases: list[bytes]) -> d
         "input": f"{len(images)} test-sample images (28x28) as PNG bytes and as uint8 arrays",
         "images": len(images),
         "raw_model_images_per_second": raw,
-        "raw_model_eager_images_per_second": eager,
-        "raw_model_graph_images_per_second": graph,
-        "raw_model": "the faster of model(x, training=False) and its traced graph (cnn.predict.compiled_forward) "
-        "on the preprocessed (256, 28, 28, 1) float32 batch",
+        "raw_model": "the serving model (cnn.predict.load_model: LiteRT, flip-averaged) on the preprocessed "
+        "(256, 28, 28, 1) float32 batch",
         "png_images_per_second": png,
         "arrays_images_per_second": arrays,
         "png_fraction_of_raw": round(png / raw, 3),
@@ -317,15 +305,7 @@ def training_processes() -> list[str]:
 
 def environment(command: str, quick: bool, model_name: str) -> dict:
     from cnn.config import ASSETS_DIR
-    from cnn.train import library_versions
-
-    def installed(distribution: str) -> str | None:
-        try:
-            return importlib.metadata.version(distribution)
-        except importlib.metadata.PackageNotFoundError:
-            return None
-
-    versions = library_versions() | {name: installed(name) for name in ("streamlit", "flask", "playwright")}
+    versions = library_versions("streamlit", "flask", "playwright")
     return {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
@@ -372,9 +352,7 @@ def print_table(report: dict) -> None:
     print(f"    stages p50 ms: {stages}")
     row("prediction + feature maps + Grad-CAM (page path)", p50_p99(explain["feature_maps_page_ms"]))
     target_row("prediction + feature maps + Grad-CAM p50", f"{explain['feature_maps_page_ms']['p50']:.2f} ms")
-    row("predict(), then explain(preprocess(png))", p50_p99(explain["predict_then_explain_ms"]))
-    row("raw model, 256 images, eager call", f"{batch['raw_model_eager_images_per_second']:,.0f} img/s")
-    row("raw model, 256 images, traced graph", f"{batch['raw_model_graph_images_per_second']:,.0f} img/s")
+    row("raw serving model, 256 images", f"{batch['raw_model_images_per_second']:,.0f} img/s")
     target_row("predict_batch (PNG) vs raw model", f"{batch['png_images_per_second']:,.0f} img/s = {batch['png_fraction_of_raw']:.2f}")
     target_row(
         "predict_batch (arrays) vs raw model",

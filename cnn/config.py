@@ -32,6 +32,11 @@ def model_path(model_name: str = DEFAULT_MODEL) -> Path:
     return ASSETS_DIR / f"{model_name}.keras"
 
 
+def serving_model_path(model_name: str = DEFAULT_MODEL) -> Path:
+    """The LiteRT export predict() runs (see cnn/serving.py)."""
+    return ASSETS_DIR / f"{model_name}.tflite"
+
+
 def history_path(model_name: str = DEFAULT_MODEL) -> Path:
     return ASSETS_DIR / f"{model_name}_history.json"
 

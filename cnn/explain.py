@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnn.config import DEFAULT_MODEL, IMAGE_SIZE
-from cnn.predict import load_model
+from cnn.predict import load_keras_model
+from cnn.serving import FLIP_AXIS, averages_flips
 
 
 @dataclass
@@ -26,7 +27,7 @@ class Explanation:
 class Explainer:
     """One model that returns every conv layer's activation and the probabilities in one pass."""
 
-    def __init__(self, model):
+    def __init__(self, model, average_flips: bool):
         import keras
         import tensorflow as tf
 
@@ -37,18 +38,24 @@ class Explainer:
         # Show each conv after its non-linearity: that is what the next layer receives.
         outputs = [model.get_layer(f"{name}_relu" if f"{name}_relu" in layer_names else name).output for name in conv_names]
         self.conv_names = conv_names
+        self.average_flips = average_flips
         self.model = keras.Model(model.inputs, [*outputs, model.output])
         self.forward = tf.function(self.forward_and_gradients, reduce_retracing=True)
 
     def forward_and_gradients(self, images, class_id):
         import tensorflow as tf
 
+        # Where the serving model averages flips, the mirror image rides along so the probabilities
+        # are the ones predict() shows; maps and gradients are read at index 0, the image itself.
+        if self.average_flips:
+            images = tf.concat([images, tf.reverse(images, axis=[FLIP_AXIS])], axis=0)  # (2, 28, 28, 1)
         with tf.GradientTape() as tape:
-            *activations, probabilities = self.model(images, training=False)
-            target = tf.where(class_id < 0, tf.argmax(probabilities[0], output_type=tf.int32), class_id)
-            score = probabilities[0, target]
+            *activations, all_probabilities = self.model(images, training=False)
+            probabilities = tf.reduce_mean(all_probabilities, axis=0)  # (10,)
+            target = tf.where(class_id < 0, tf.argmax(probabilities, output_type=tf.int32), class_id)
+            score = probabilities[target]
         gradients = tape.gradient(score, activations)
-        return activations, gradients, probabilities[0], target
+        return activations, gradients, probabilities, target
 
 
 _explainers = {}
@@ -58,7 +65,7 @@ _explainers_lock = threading.Lock()
 def get_explainer(model_name: str = DEFAULT_MODEL) -> Explainer:
     with _explainers_lock:
         if model_name not in _explainers:
-            _explainers[model_name] = Explainer(load_model(model_name))
+            _explainers[model_name] = Explainer(load_keras_model(model_name), averages_flips(model_name))
         return _explainers[model_name]
 
 

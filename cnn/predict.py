@@ -14,7 +14,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from cnn.config import CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, model_path
+from cnn.config import CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, model_path, serving_model_path
+from cnn.serving import ServingModel
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # 7071 x 7071; Pillow's bomb guard would only warn here
@@ -263,61 +264,43 @@ def preprocess(image, sketch: bool = False) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # Model: loaded once, shared read-only by every thread and session.
 
-_models = {}
-_models_lock = threading.Lock()
+_loaded = {}  # (kind, model name) -> model
+_loaded_lock = threading.Lock()
 
 
-def load_model(model_name: str = DEFAULT_MODEL):
-    """The trained model from assets/, loaded once per process (thread-safe)."""
-    with _models_lock:
-        if model_name not in _models:
-            path = model_path(model_name)
+def load_once(kind: str, model_name: str, path, load):
+    """load(path) once per process and kind, shared by every thread; a clear error if it is missing."""
+    with _loaded_lock:
+        if (kind, model_name) not in _loaded:
             if not path.is_file():
                 raise FileNotFoundError(
                     f"No trained model at {path}. Train one with: python -m cnn.train --model {model_name}"
                 )
-            import keras  # Imported here so `import cnn.predict` stays cheap for tools that never classify.
-
-            _models[model_name] = keras.saving.load_model(path, compile=False)
-        return _models[model_name]
+            _loaded[(kind, model_name)] = load(path)
+        return _loaded[(kind, model_name)]
 
 
-def warm_up(model_name: str = DEFAULT_MODEL):
-    """Load the model and trace its forward pass now, so the first user does not wait for it."""
+def load_model(model_name: str = DEFAULT_MODEL) -> ServingModel:
+    """The serving model predict() uses (LiteRT, flip-averaged): images (N, 28, 28, 1) -> (N, 10)."""
+    return load_once("serving", model_name, serving_model_path(model_name), ServingModel.from_file)
+
+
+def load_keras_model(model_name: str = DEFAULT_MODEL):
+    """The trained Keras model, for what needs its layers: feature maps, Grad-CAM, the seeds' path."""
+
+    def load(path):
+        import keras  # Imported here: predict() itself never needs TensorFlow.
+
+        return keras.saving.load_model(path, compile=False)
+
+    return load_once("keras", model_name, model_path(model_name), load)
+
+
+def warm_up(model_name: str = DEFAULT_MODEL) -> ServingModel:
+    """Load the serving model and run it once now, so the first user does not wait for it."""
     model = load_model(model_name)
-    probabilities_of(model, np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), dtype=np.float32))
+    model(np.zeros((1, IMAGE_SIZE, IMAGE_SIZE, 1), dtype=np.float32))
     return model
-
-
-_forward_functions = {}  # id(model) -> (model, compiled forward pass); the model is kept so ids stay unique
-
-
-def compiled_forward(model):
-    """The model's forward pass as one traced TensorFlow graph, built once per model.
-
-    model.predict costs about 50 ms of set-up per call, an eager call a millisecond or more
-    of Python; a concrete graph function skips both and is safe to call from several threads.
-    (XLA, jit_compile=True, measured 0.5 instead of 0.9 ms for one image, but loading its
-    compiler added about 90 MB to every app process: not worth it.)
-    """
-    import tensorflow as tf
-
-    with _models_lock:
-        if id(model) not in _forward_functions:
-            signature = tf.TensorSpec((None, IMAGE_SIZE, IMAGE_SIZE, 1), tf.float32)
-            function = tf.function(lambda images: model(images, training=False), input_signature=[signature])
-            _forward_functions[id(model)] = (model, function.get_concrete_function())
-        return _forward_functions[id(model)][1]
-
-
-def probabilities_of(model, images: np.ndarray, chunk_size: int = 1024) -> np.ndarray:
-    """Softmax outputs (N, 10) for model inputs (N, 28, 28, 1) float32 in 0..1."""
-    if len(images) == 0:
-        return np.zeros((0, len(CLASS_NAMES)), dtype=np.float32)
-    forward = compiled_forward(model)
-    images = np.asarray(images, dtype=np.float32)
-    chunks = [forward(images[start : start + chunk_size]).numpy() for start in range(0, len(images), chunk_size)]
-    return np.concatenate(chunks)
 
 
 def result_from_probabilities(probabilities: np.ndarray, top_k: int) -> dict:
@@ -336,8 +319,13 @@ def result_from_probabilities(probabilities: np.ndarray, top_k: int) -> dict:
 def classify(image, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketch: bool = False) -> tuple[dict, np.ndarray]:
     """predict()'s result together with the (28, 28) model input it was computed from, for UIs that show both."""
     model_input = preprocess(image, sketch=sketch)
-    probabilities = probabilities_of(load_model(model_name), model_input[np.newaxis, :, :, np.newaxis])[0]
-    return result_from_probabilities(probabilities, top_k), model_input
+    return predict_model_input(model_input, top_k, model_name), model_input
+
+
+def predict_model_input(model_input: np.ndarray, top_k: int = 3, model_name: str = DEFAULT_MODEL) -> dict:
+    """predict()'s result for an image preprocess() has already turned into the (28, 28) model input."""
+    probabilities = load_model(model_name)(model_input[np.newaxis, :, :, np.newaxis])[0]
+    return result_from_probabilities(probabilities, top_k)
 
 
 def predict(image, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketch: bool = False) -> dict:
@@ -360,7 +348,7 @@ def predict_batch(images, top_k: int = 3, model_name: str = DEFAULT_MODEL, sketc
         except InvalidImageError as error:
             results.append({"error": str(error)})
     if inputs:
-        probabilities = probabilities_of(load_model(model_name), np.stack(inputs)[..., np.newaxis])
+        probabilities = load_model(model_name)(np.stack(inputs)[..., np.newaxis])
         good = iter(probabilities)
         results = [result if result is not None else result_from_probabilities(next(good), top_k) for result in results]
     return results

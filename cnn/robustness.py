@@ -225,10 +225,10 @@ def accuracy_of(inputs: list, labels: np.ndarray, sketch: bool, model_name: str 
 
 def model_accuracy(images: np.ndarray, labels: np.ndarray, model_name: str = DEFAULT_MODEL) -> float:
     """The model called directly on dataset images, with no preprocessing: the accuracy predict() must keep."""
-    from cnn.predict import load_model, probabilities_of
+    from cnn.predict import load_model
     from cnn.train import to_model_input
 
-    predictions = probabilities_of(load_model(model_name), to_model_input(images)).argmax(axis=1)
+    predictions = load_model(model_name)(to_model_input(images)).argmax(axis=1)
     return float((predictions == labels).mean())
 
 

@@ -15,9 +15,7 @@ Every error is JSON {"error": "..."}; tracebacks only go to the log.
 
 import base64
 import functools
-import importlib.metadata
 import io
-import platform
 import random
 
 import numpy as np
@@ -25,7 +23,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from PIL import Image
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable, UnsupportedMediaType
 
-from cnn.artifacts import read_json
+from cnn.artifacts import library_versions, read_json
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL, metrics_path
 from cnn.data import load_test_sample
 from cnn.predict import InvalidImageError, classify, load_model, warm_up
@@ -84,25 +82,6 @@ def shipped_sample() -> tuple[np.ndarray, np.ndarray]:
         return load_test_sample()
     except FileNotFoundError as error:
         raise ServiceUnavailable(f"The test sample is missing ({error}). Create it with: python -m cnn.data") from error
-
-
-def library_versions() -> dict:
-    def installed(*distributions: str) -> str | None:
-        for distribution in distributions:
-            try:
-                return importlib.metadata.version(distribution)
-            except importlib.metadata.PackageNotFoundError:
-                continue
-        return None
-
-    return {
-        "python": platform.python_version(),
-        "flask": installed("flask"),
-        "tensorflow": installed("tensorflow-cpu", "tensorflow"),
-        "keras": installed("keras"),
-        "numpy": installed("numpy"),
-        "pillow": installed("pillow"),
-    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -231,7 +210,7 @@ def register_routes(app: Flask) -> None:
         body = {"status": "ok" if loaded else "unavailable", "model_loaded": loaded, "model": DEFAULT_MODEL}
         if problem:
             body["error"] = problem
-        body["versions"] = library_versions()
+        body["versions"] = library_versions("flask")
         return jsonify(body), 200 if loaded else 503
 
 

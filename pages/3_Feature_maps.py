@@ -7,7 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 import app_ui
 from cnn.config import CLASS_NAMES
 from cnn.explain import explain
-from cnn.predict import InvalidImageError, preprocess, result_from_probabilities
+from cnn.predict import InvalidImageError, predict_model_input, preprocess
 
 SOURCES = ("Test image", "Drawing", "Upload")
 INPUT_SCALE = 8
@@ -77,8 +77,8 @@ if model_input is None:
 input_column, cam_column, prediction_column = st.columns(3, gap="large")
 cam_slot = cam_column.container()  # filled once the class below is chosen and explained
 class_choice = cam_column.selectbox("Explain which class?", [PREDICTED, *CLASS_NAMES], key="maps_class")
-explanation = explain(model_input, class_id=None if class_choice == PREDICTED else CLASS_NAMES.index(class_choice))
-result = result_from_probabilities(explanation.probabilities, top_k=3)
+result = predict_model_input(model_input, top_k=3)
+explanation = explain(model_input, class_id=result["class_id"] if class_choice == PREDICTED else CLASS_NAMES.index(class_choice))
 
 with input_column:
     st.markdown("**The model input**")

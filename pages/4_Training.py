@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import app_ui
-from cnn.config import CLASS_NAMES, MODEL_NAMES, model_path
+from cnn.config import CLASS_NAMES, MODEL_NAMES
 
 GALLERY_COLUMNS = 8
 GALLERY_SIZE = 24
@@ -19,7 +19,7 @@ app_ui.page_header(
     "compares with two simpler models.",
 )
 
-available = [name for name in MODEL_NAMES if app_ui.load_metrics(name) is not None and model_path(name).is_file()]
+available = app_ui.trained_models()
 if not available:
     app_ui.stop_with_error("No trained model with a metrics file in assets/. Train one: `python -m cnn.train --model cnn`.")
 model_name = st.selectbox("Model", available, format_func=lambda name: app_ui.MODEL_LABELS.get(name, name), key="training_model")

@@ -26,7 +26,8 @@ def test_explanation_agrees_with_predict(sample):
         explanation = explain(preprocess(image))
         result = predict(image)
         assert explanation.class_id == result["class_id"]
-        assert explanation.probabilities[result["class_id"]] == pytest.approx(result["confidence"], abs=1e-4)
+        # The serving model has int8 weights, the explained Keras model float32: close, not equal.
+        assert explanation.probabilities[result["class_id"]] == pytest.approx(result["confidence"], abs=0.02)
 
 
 def test_grad_cam_is_a_normalised_heatmap_on_the_item(sample):

@@ -27,7 +27,20 @@ def test_tiny_training_run_learns_and_writes_every_artifact(tmp_path, test_set):
     assert metrics["train_size"] + metrics["val_size"] == 1200
     assert sum(map(sum, metrics["confusion_matrix"])) == metrics["test_size"] == 1200
     assert (tmp_path / "cnn.keras").stat().st_size > 100_000
+    assert metrics["serving_file_bytes"] == (tmp_path / "cnn.tflite").stat().st_size > 100_000
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no temp files left
+
+    # Re-exporting keeps the training record and scores the model again, on the whole test set.
+    main(["--model", "cnn", "--export-only", "--out", str(tmp_path)])
+    exported = json.loads((tmp_path / "cnn_metrics.json").read_text())
+    assert exported["command"] == metrics["command"] and exported["training_seconds"] == metrics["training_seconds"]
+    assert exported["export_command"] == "python -m cnn.train --model cnn --export-only --out " + str(tmp_path)
+    assert sum(map(sum, exported["confusion_matrix"])) == exported["test_size"] == len(test_set[1])
+
+
+def test_export_only_without_a_trained_model_is_a_readable_error(tmp_path):
+    with pytest.raises(ValueError, match="train it first"):
+        main(["--model", "mlp", "--export-only", "--out", str(tmp_path)])
 
 
 @pytest.mark.parametrize("interruption", [RuntimeError("crash"), KeyboardInterrupt()])

@@ -1,0 +1,68 @@
+"""The serving model predict() runs: the LiteRT export of the Keras model, averaged with its mirror image."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from cnn.predict import load_keras_model, load_model
+from cnn.config import MODEL_NAMES
+from cnn.serving import CHUNK_SIZE, averages_flips, with_flip_averaging
+from cnn.train import to_model_input
+
+
+@pytest.fixture(scope="module")
+def inputs(sample):
+    images, _ = sample
+    return to_model_input(images)  # (300, 28, 28, 1)
+
+
+@pytest.mark.parametrize("model_name", MODEL_NAMES)
+def test_export_computes_what_the_keras_model_computes(inputs, model_name):
+    keras_model = load_keras_model(model_name)
+    # Only the flip-trained cnn is averaged with mirror images; the others are served as trained.
+    assert averages_flips(model_name) == (model_name == "cnn")
+    reference = with_flip_averaging(keras_model) if averages_flips(model_name) else keras_model
+    expected = reference(inputs, training=False).numpy()
+    served = load_model(model_name)(inputs)
+    # int8 weights move probabilities by at most about 0.03 and almost never the answer.
+    np.testing.assert_allclose(served, expected, atol=0.05)
+    assert (served.argmax(axis=1) == expected.argmax(axis=1)).mean() >= 0.99
+
+
+def test_an_image_and_its_mirror_image_get_the_same_probabilities(inputs):
+    model = load_model()
+    np.testing.assert_allclose(model(inputs[:32]), model(inputs[:32, :, ::-1]), atol=1e-5)
+
+
+def test_batches_across_chunks_match_single_images(inputs):
+    batch_size = CHUNK_SIZE + 7
+    model = load_model()
+    batch = model(inputs[:batch_size])
+    assert batch.shape == (batch_size, 10)
+    for index in (0, CHUNK_SIZE - 1, CHUNK_SIZE, batch_size - 1):
+        np.testing.assert_allclose(batch[index], model(inputs[index : index + 1])[0], atol=1e-5)
+    assert model(inputs[:0]).shape == (0, 10)
+
+
+def test_concurrent_batches_of_different_sizes_get_their_own_answers(inputs):
+    model = load_model()
+    expected = {size: model(inputs[:size]) for size in (1, 2, 5, 40)}
+    failures = []
+
+    def worker(size: int) -> None:
+        for _ in range(20):
+            if not np.allclose(model(inputs[:size]), expected[size], atol=1e-5):
+                failures.append(size)
+
+    threads = [threading.Thread(target=worker, args=(size,)) for size in expected]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_wrong_input_shape_is_a_readable_error():
+    with pytest.raises(ValueError, match=r"shape \(N, 28, 28, 1\)"):
+        load_model()(np.zeros((28, 28), dtype=np.float32))
