@@ -20,8 +20,8 @@ from cnn.robustness import (
 
 # Measured on the shipped model with the 300-image shipped sample (python -m pytest tests/test_robustness.py),
 # minus a margin of about 3 points: a fall below means preprocessing or the model regressed.
-# Measured: clean 94.0%, photo 94.7%, cutout 93.7%, outline sketch 85.7%, mouse sketch 84.0%.
-ACCURACY_FLOORS = {"clean": 0.91, "photo": 0.91, "cutout": 0.90, "outline_sketch": 0.82, "mouse_sketch": 0.80}
+# Measured: clean 95.3%, photo 94.0%, cutout 94.3%, outline sketch 87.0%, mouse sketch 80.3%.
+ACCURACY_FLOORS = {"clean": 0.92, "photo": 0.91, "cutout": 0.91, "outline_sketch": 0.84, "mouse_sketch": 0.77}
 
 
 @pytest.mark.parametrize("input_set", INPUT_SETS, ids=lambda input_set: input_set.name)
