@@ -14,6 +14,8 @@ from cnn.config import DEFAULT_MODEL, IMAGE_SIZE
 from cnn.predict import load_keras_model
 from cnn.serving import FLIP_AXIS, averages_flips
 
+CLASSIFIER_LAYER = "probabilities"  # the last layer of every model in cnn/model.py
+
 
 @dataclass
 class Explanation:
@@ -39,7 +41,10 @@ class Explainer:
         outputs = [model.get_layer(f"{name}_relu" if f"{name}_relu" in layer_names else name).output for name in conv_names]
         self.conv_names = conv_names
         self.average_flips = average_flips
-        self.model = keras.Model(model.inputs, [*outputs, model.output])
+        # Grad-CAM follows the class score before the softmax, as the keras-io example does: a
+        # confident softmax is flat, and its tiny gradients drew heatmaps off the item.
+        self.classifier = model.get_layer(CLASSIFIER_LAYER)  # Dense(10) with the softmax
+        self.model = keras.Model(model.inputs, [*outputs, self.classifier.input])
         self.forward = tf.function(self.forward_and_gradients, reduce_retracing=True)
 
     def forward_and_gradients(self, images, class_id):
@@ -50,10 +55,11 @@ class Explainer:
         if self.average_flips:
             images = tf.concat([images, tf.reverse(images, axis=[FLIP_AXIS])], axis=0)  # (2, 28, 28, 1)
         with tf.GradientTape() as tape:
-            *activations, all_probabilities = self.model(images, training=False)
-            probabilities = tf.reduce_mean(all_probabilities, axis=0)  # (10,)
+            *activations, features = self.model(images, training=False)
+            logits = tf.matmul(features, self.classifier.kernel) + self.classifier.bias  # (1 or 2, 10)
+            probabilities = tf.reduce_mean(tf.nn.softmax(logits), axis=0)  # (10,)
             target = tf.where(class_id < 0, tf.argmax(probabilities, output_type=tf.int32), class_id)
-            score = probabilities[target]
+            score = logits[0, target]
         gradients = tape.gradient(score, activations)
         return activations, gradients, probabilities, target
 

@@ -111,7 +111,8 @@ st.dataframe(
         "test accuracy": st.column_config.ProgressColumn("test accuracy", format="percent", min_value=0.0, max_value=1.0),
         "macro F1": st.column_config.NumberColumn("macro F1", format="%.3f"),
         "parameters": st.column_config.NumberColumn("parameters", format="localized"),
-        "file size (MB)": st.column_config.NumberColumn("file size (MB)", format="%.2f"),
+        "Keras file (MB)": st.column_config.NumberColumn("Keras file (MB)", format="%.2f"),
+        "served file (MB)": st.column_config.NumberColumn("served file (MB)", format="%.2f"),
         "latency (ms)": st.column_config.NumberColumn("latency (ms)", format="%.2f"),
     },
 )
@@ -147,14 +148,21 @@ else:
     )
     st.dataframe(
         [
-            {key: entry.get(key) for key in ("name", "description", "accuracy", "accuracy_without_sketch_path")}
+            {
+                "name": entry["name"],
+                "description": entry["description"],
+                "accuracy": entry["accuracy"],
+                # Only drawings have a sketch path to compare with: blank for the other sets.
+                "without the sketch path": f"{entry['accuracy_without_sketch_path']:.1%}"
+                if "accuracy_without_sketch_path" in entry
+                else "",
+            }
             for entry in robustness["sets"]
         ],
         hide_index=True,
         width="stretch",
         column_config={
             "accuracy": st.column_config.ProgressColumn("accuracy", format="percent", min_value=0.0, max_value=1.0),
-            "accuracy_without_sketch_path": st.column_config.NumberColumn("without the sketch path", format="percent"),
         },
     )
     st.dataframe(app_ui.targets_table(robustness["targets"]), hide_index=True, width="stretch")
