@@ -202,7 +202,7 @@ def bench_batch(settings: Settings, model_name: str, canvases: list[bytes]) -> d
         "input": f"{len(images)} test-sample images (28x28) as PNG bytes and as uint8 arrays",
         "images": len(images),
         "raw_model_images_per_second": raw,
-        "raw_model": "the serving model (cnn.predict.load_model: LiteRT, flip-averaged) on the preprocessed "
+        "raw_model": "the serving model (cnn.predict.load_model, LiteRT) on the preprocessed "
         "(256, 28, 28, 1) float32 batch",
         "png_images_per_second": png,
         "arrays_images_per_second": arrays,

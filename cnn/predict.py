@@ -281,7 +281,7 @@ def load_once(kind: str, model_name: str, path, load):
 
 
 def load_model(model_name: str = DEFAULT_MODEL) -> ServingModel:
-    """The serving model predict() uses (LiteRT, flip-averaged): images (N, 28, 28, 1) -> (N, 10)."""
+    """The serving model predict() uses (LiteRT, see cnn/serving.py): images (N, 28, 28, 1) -> (N, 10)."""
     return load_once("serving", model_name, serving_model_path(model_name), ServingModel.from_file)
 
 
