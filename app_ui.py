@@ -161,12 +161,12 @@ def required_metrics(model_name: str = DEFAULT_MODEL) -> dict:
 # Classifying what users send.
 
 
-def classify_drawing(image_data: np.ndarray, top_k: int = 3) -> tuple[dict, np.ndarray]:
-    """The canvas's RGBA array -> (prediction result, 28x28 model input) through the sketch path.
+def classify_drawing(drawing: bytes, top_k: int = 3) -> tuple[dict, np.ndarray]:
+    """The canvas's PNG -> (prediction result, 28x28 model input) through the sketch path.
 
     Raises InvalidImageError; its message starts with "Nothing drawn" for an empty canvas.
     """
-    return classify(image_data, top_k=top_k, sketch=True)
+    return classify(drawing, top_k=top_k, sketch=True)
 
 
 def is_nothing_drawn(error: InvalidImageError) -> bool:

@@ -39,10 +39,11 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 # The DOM the Streamlit pages agree on (see the Draw page): a page has rendered when Streamlit
-# reports its script run finished; the Draw page's canvas is Fabric.js' upper canvas inside the
-# drawable-canvas component, and its answer sits in st.container(key="prediction").
+# reports its script run finished; the Draw page's canvas is the sketch_canvas component's
+# <canvas> (Playwright's CSS selectors reach into its shadow root), and its answer sits in
+# st.container(key="prediction").
 SCRIPT_FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-CANVAS = "canvas.upper-canvas"
+CANVAS = "canvas.sketch-canvas"
 PREDICTION = ".st-key-prediction"
 DRAW_PAGE = "Draw"
 OTHER_PAGES = ("Upload", "Feature_maps", "Training", "Explore")  # URL paths, visited for the memory of a full tour
@@ -57,7 +58,7 @@ SHOE = [(0.15, 0.3), (0.3, 0.3), (0.35, 0.55), (0.85, 0.6), (0.88, 0.75), (0.15,
 STROKES = (TROUSERS, BAG, T_SHIRT, SHOE)
 
 # Before any page script: remember when the page sends on its websocket, to split a stroke's
-# latency into the canvas' own wait (its 200 ms debounce and PNG encoding) and the app's rerun.
+# latency into the canvas' own work (PNG encoding) and the app's rerun.
 RECORD_WEBSOCKET_SENDS = """
 window.websocketSends = [];
 const send = WebSocket.prototype.send;
@@ -162,7 +163,7 @@ def draw_stroke(page, points: list[tuple[float, float]]) -> None:
     page.mouse.move(*xy[0])
     page.mouse.down()
     for point in xy[1:]:
-        page.mouse.move(*point, steps=6)  # Fabric's free drawing needs the moves in between
+        page.mouse.move(*point, steps=6)  # a stroke is the pointer moves in between
     page.mouse.up()
 
 
@@ -170,7 +171,7 @@ def stroke_timings(page, points: list[tuple[float, float]]) -> dict:
     """Milliseconds in the browser's clock from mouse-up to the prediction text changing, and the split."""
     before = page.evaluate("(selector) => document.querySelector(selector)?.innerText ?? ''", PREDICTION)
     page.evaluate(
-        "() => window.addEventListener('mouseup', () => { window.strokeEnded = performance.now() }, "
+        "() => window.addEventListener('pointerup', () => { window.strokeEnded = performance.now() }, "
         "{capture: true, once: true})"
     )
     draw_stroke(page, points)

@@ -1,12 +1,11 @@
 """Draw: sketch a clothing item and watch the network's answer change with every stroke."""
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 import app_ui
 from cnn.predict import InvalidImageError
+from sketch_canvas import sketch_canvas
 
-CANVAS_SIZE = 280
 INPUT_SCALE = 8  # the 28x28 model input shown 224x224
 
 app_ui.page_header(
@@ -18,31 +17,13 @@ app_ui.page_header(
 )
 app_ui.require_model()
 
-st.session_state.setdefault("draw_canvas_version", 0)
-
-
-def clear_canvas() -> None:
-    # A new key gives a fresh, empty canvas component.
-    st.session_state["draw_canvas_version"] += 1
-
-
 canvas_column, result_column = st.columns([1, 1], gap="large")
 
 with canvas_column:
     pen_width = st.slider("Pen width", min_value=4, max_value=40, value=16, step=2, key="draw_pen_width")
-    canvas = st_canvas(
-        stroke_width=pen_width,
-        stroke_color="#FFFFFF",
-        background_color="#000000",  # white on black, like the images the network learnt from
-        width=CANVAS_SIZE,
-        height=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=f"draw_canvas_{st.session_state['draw_canvas_version']}",
-    )
-    st.button("Clear the canvas", key="draw_clear", icon=":material/delete:", on_click=clear_canvas)
+    drawing = sketch_canvas(key="draw_canvas", pen_width=pen_width)
     st.caption(
-        "Undo, redo and reset are also in the canvas toolbar (hover over the canvas). "
+        "Undo (also Ctrl+Z) and Clear sit under the canvas. "
         "**Tips:** draw the item large and from the front, as in a catalogue photo; close its outline; "
         "filling it in helps for solid items such as bags and boots."
     )
@@ -50,12 +31,11 @@ with canvas_column:
 with result_column:
     show_all = st.toggle("Show all 10 classes", key="draw_show_all")
     with st.container(key="prediction"):
-        drawn_objects = (canvas.json_data or {}).get("objects", [])
-        if not drawn_objects or canvas.image_data is None:
+        if drawing is None:
             st.info("Draw a clothing item on the black canvas: the prediction appears here.", icon=":material/draw:")
             st.stop()
         try:
-            result, model_input = app_ui.classify_drawing(canvas.image_data)
+            result, model_input = app_ui.classify_drawing(drawing)
         except InvalidImageError as error:
             if app_ui.is_nothing_drawn(error):
                 st.info("The canvas is empty: draw a clothing item to get a prediction.", icon=":material/draw:")

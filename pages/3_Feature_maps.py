@@ -2,12 +2,12 @@
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 import app_ui
 from cnn.config import CLASS_NAMES
 from cnn.explain import explain
 from cnn.predict import InvalidImageError, predict_model_input, preprocess
+from sketch_canvas import sketch_canvas
 
 SOURCES = ("Test image", "Drawing", "Upload")
 INPUT_SCALE = 8
@@ -43,18 +43,10 @@ if source == "Test image":
     st.button("Another test image", key="maps_next", icon=":material/shuffle:", on_click=new_sample_index)
 elif source == "Drawing":
     st.caption("Draw one item, white on black; everything below updates after each stroke.")
-    canvas = st_canvas(
-        stroke_width=16,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        width=280,
-        height=280,
-        return_image_data=True,
-        key="maps_canvas",
-    )
-    if (canvas.json_data or {}).get("objects") and canvas.image_data is not None:
+    drawing = sketch_canvas(key="maps_canvas")
+    if drawing is not None:
         try:
-            model_input = preprocess(canvas.image_data, sketch=True)
+            model_input = preprocess(drawing, sketch=True)
             caption = "Your drawing"
         except InvalidImageError as error:
             if not app_ui.is_nothing_drawn(error):

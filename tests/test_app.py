@@ -18,6 +18,7 @@ import app_ui
 from cnn.config import CLASS_NAMES, PROJECT_DIR
 from cnn.explain import get_explainer
 from cnn.predict import InvalidImageError, predict, preprocess
+from sketch_canvas import png_from_drawing
 from tests.conftest import as_photo, encode
 
 MAIN = str(PROJECT_DIR / "streamlit_app.py")
@@ -62,10 +63,13 @@ def canvas_rgba(item: np.ndarray) -> np.ndarray:
     return rgba
 
 
+def canvas_png(rgba: np.ndarray) -> bytes:
+    return encode(Image.fromarray(rgba, "RGBA"))
+
+
 def canvas_state(rgba: np.ndarray) -> dict:
-    """The drawable-canvas component's value after a stroke: Fabric JSON plus the canvas as a PNG data URL."""
-    data_url = "data:image/png;base64," + base64.b64encode(encode(Image.fromarray(rgba, "RGBA"))).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}], "background": "#000000"}, "data": data_url}, "backgroundFit": None}
+    """The sketch_canvas component's value after a stroke: the canvas as a PNG data URL and the stroke count."""
+    return {"drawing": {"png": "data:image/png;base64," + base64.b64encode(canvas_png(rgba)).decode(), "strokes": 1}}
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +112,11 @@ def test_draw_shows_a_hint_until_something_is_drawn():
     assert "prediction appears here" in app.info[0].value
     assert not [markdown for markdown in app.markdown if markdown.value.startswith("### ")]
 
-    app.button(key="draw_clear").click().run()  # a new canvas key: still empty, still the hint
+
+def test_draw_shows_the_hint_again_once_the_canvas_is_cleared():
+    # The canvas's Clear and Undo-to-empty send {"drawing": None}.
+    app = run_page("pages/1_Draw.py", {"draw_canvas": {"drawing": None}})
     assert not app.exception
-    assert app.session_state["draw_canvas_version"] == 1
     assert "prediction appears here" in app.info[0].value
 
 
@@ -118,7 +124,7 @@ def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
     images, _ = sample
     drawing = canvas_rgba(images[confident_indices[1]])  # a pair of trousers, filled in
     expected = predict(drawing, top_k=3, sketch=True)
-    app = run_page("pages/1_Draw.py", {"draw_canvas_0": canvas_state(drawing)})
+    app = run_page("pages/1_Draw.py", {"draw_canvas": canvas_state(drawing)})
     assert not app.exception
     assert shows_label(app, expected["prediction"])
     assert not app.info
@@ -132,7 +138,7 @@ def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
 
 
 def test_draw_helper_matches_the_package(sample):
-    drawing = canvas_rgba(sample[0][0])
+    drawing = canvas_png(canvas_rgba(sample[0][0]))
     result, model_input = app_ui.classify_drawing(drawing)
     assert result == predict(drawing, sketch=True)
     np.testing.assert_array_equal(model_input, preprocess(drawing, sketch=True))
@@ -140,7 +146,7 @@ def test_draw_helper_matches_the_package(sample):
     blank = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), dtype=np.uint8)
     blank[..., 3] = 255
     with pytest.raises(InvalidImageError) as error:
-        app_ui.classify_drawing(blank)
+        app_ui.classify_drawing(canvas_png(blank))
     assert app_ui.is_nothing_drawn(error.value)
 
 
@@ -224,6 +230,23 @@ def test_feature_maps_from_an_upload(sample, confident_indices):
     app.file_uploader(key="maps_upload").set_value(("sneaker.png", png, "image/png")).run()
     assert not app.exception
     assert shows_label(app, predict(png)["prediction"])
+
+
+def test_feature_maps_from_a_drawing(sample, confident_indices):
+    drawing = canvas_rgba(sample[0][confident_indices[1]])
+    app = run_page("pages/3_Feature_maps.py", {"maps_source": "Drawing"})
+    assert not app.exception
+    assert "Draw an item or upload" in app.info[0].value  # nothing drawn yet
+    app = run_page("pages/3_Feature_maps.py", {"maps_source": "Drawing", "maps_canvas": canvas_state(drawing)})
+    assert not app.exception
+    assert shows_label(app, predict(canvas_png(drawing), sketch=True)["prediction"])
+
+
+def test_canvas_value_to_png():
+    png = canvas_png(canvas_rgba(np.full((28, 28), 255, dtype=np.uint8)))
+    assert png_from_drawing(canvas_state(canvas_rgba(np.full((28, 28), 255, dtype=np.uint8)))["drawing"]) == png
+    for empty in (None, {}, {"png": None}, {"png": "data:image/jpeg;base64,AAAA"}, {"png": "data:image/png;base64,%%%"}):
+        assert png_from_drawing(empty) is None, empty
 
 
 def test_training_page_shows_curves_scores_mistakes_and_comparison():
