@@ -130,11 +130,11 @@ def outline_of(mask: Image.Image, pen_width: int) -> np.ndarray:
     return dilated & ~eroded
 
 
-def canvas_from_strokes(strokes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(280, 280) bool strokes -> RGBA uint8 as the canvas returns it: pen colour, transparent elsewhere."""
+def canvas_from_strokes(strokes: np.ndarray) -> np.ndarray:
+    """(280, 280) bool strokes -> RGBA uint8 as the Draw page's canvas sends it: a white pen on opaque black."""
     canvas = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), dtype=np.uint8)
-    pen = (255, 255, 255, 255) if rng.random() < 0.5 else (0, 0, 0, 255)
-    canvas[strokes] = pen
+    canvas[..., 3] = 255
+    canvas[strokes] = (255, 255, 255, 255)
     return canvas
 
 
@@ -150,7 +150,7 @@ def place_on_canvas(image: np.ndarray, rng: np.random.Generator, pen_width: int)
 
 def render_outline_sketch(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The item's outline traced with a pen of 3-16 px on the 280x280 canvas: no fill, no texture."""
-    return canvas_from_strokes(place_on_canvas(image, rng, int(rng.integers(3, 17))), rng)
+    return canvas_from_strokes(place_on_canvas(image, rng, int(rng.integers(3, 17))))
 
 
 def smooth_noise(rng: np.random.Generator, size: int, cells: int, amplitude: float) -> np.ndarray:
@@ -174,7 +174,7 @@ def render_mouse_sketch(image: np.ndarray, rng: np.random.Generator) -> np.ndarr
     for centre in on_line[rng.integers(0, len(on_line), size=int(rng.integers(0, 4)))] if len(on_line) else []:
         radius = float(rng.uniform(4, 10))
         strokes &= (rows - centre[0]) ** 2 + (cols - centre[1]) ** 2 > radius**2
-    return canvas_from_strokes(strokes, rng)
+    return canvas_from_strokes(strokes)
 
 
 # ---------------------------------------------------------------------------------------

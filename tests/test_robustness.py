@@ -59,7 +59,8 @@ def test_sketches_are_canvas_outlines_without_fill(sample, render):
     for index, image in enumerate(images[:20]):
         canvas = render(image, np.random.default_rng(index))
         assert canvas.shape == (280, 280, 4) and canvas.dtype == np.uint8
-        strokes = canvas[..., 3] > 0
+        assert (canvas[..., 3] == 255).all()  # opaque, like the Draw page's canvas
+        strokes = canvas[..., 0] > 0
         rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
         box_area = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
         assert strokes.sum() < 0.6 * box_area  # lines, not a filled silhouette
