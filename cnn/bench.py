@@ -99,7 +99,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 
 def canvas_pngs(count: int) -> list[bytes]:
-    """280x280 RGBA PNGs like the Draw page's canvas: mouse-drawn outlines of test-sample items."""
+    """280x280 RGBA PNGs like the Draw page's canvas sends: mouse-drawn outlines, white on opaque black."""
     from cnn.data import load_test_sample
     from cnn.robustness import render_mouse_sketch
 
@@ -120,7 +120,7 @@ def seeds_predict(model, png: bytes) -> str:
 
 def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -> dict:
     """predict() on canvas PNGs beside the seeds' path on the same model, and where predict()'s time goes."""
-    from cnn.predict import load_keras_model, load_model, predict, preprocess, result_from_probabilities
+    from cnn.predict import decode_image, load_keras_model, load_model, predict, preprocess, result_from_probabilities
 
     model, keras_model = load_model(model_name), load_keras_model(model_name)
 
@@ -137,6 +137,7 @@ def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -
     inputs = [preprocess(png)[np.newaxis, :, :, np.newaxis] for png in pngs]
     probabilities = model(inputs[0])[0]
     stages = {
+        "decode": time_calls(lambda i: decode_image(nth(i)), settings.single_calls, settings.warmup_calls),
         "preprocess": time_calls(lambda i: preprocess(nth(i)), settings.single_calls, settings.warmup_calls),
         "preprocess_sketch": time_calls(
             lambda i: preprocess(nth(i), sketch=True), settings.single_calls, settings.warmup_calls
@@ -150,7 +151,7 @@ def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -
     }
     predict_p50, seeds_p50 = float(np.percentile(predict_ms, 50)), float(np.percentile(seeds_ms, 50))
     return {
-        "input": f"{len(pngs)} distinct 280x280 RGBA canvas PNGs (mouse-drawn outlines), cycled",
+        "input": f"{len(pngs)} distinct 280x280 RGBA canvas PNGs (mouse-drawn outlines, white on black), cycled",
         "predict_ms": latency_summary(predict_ms),
         "predict_sketch_ms": latency_summary(sketch_ms),
         "seeds_path_ms": latency_summary(seeds_ms),
@@ -196,6 +197,9 @@ def bench_batch(settings: Settings, model_name: str, canvases: list[bytes]) -> d
     # The limit: the serving model alone on the ready batch.
     raw = images_per_second(lambda i: model(model_inputs))
     png = images_per_second(lambda i: predict_batch(pngs, model_name=model_name))
+    # What Pillow alone needs to open and decode the PNGs: even with nothing else to do, a batch
+    # of PNGs cannot run faster than the model and this decoding one after the other.
+    pillow = images_per_second(lambda i: [Image.open(io.BytesIO(png)).load() for png in pngs])
     arrays = images_per_second(lambda i: predict_batch(images, model_name=model_name))
     canvas = images_per_second(lambda i: predict_batch(canvases, model_name=model_name), count=len(canvases))
     return {
@@ -207,6 +211,10 @@ def bench_batch(settings: Settings, model_name: str, canvases: list[bytes]) -> d
         "png_images_per_second": png,
         "arrays_images_per_second": arrays,
         "png_fraction_of_raw": round(png / raw, 3),
+        "pillow_decode_images_per_second": pillow,
+        "png_ceiling_fraction_of_raw": round(1 / (1 + raw / pillow), 3),
+        "png_ceiling": "raw model and Pillow's Image.open(...).load() alone, one after the other: "
+        "1 / (1 + raw / pillow_decode) of the raw model",
         "arrays_fraction_of_raw": round(arrays / raw, 3),
         "canvas_png_images_per_second": canvas,
         "canvas_png_input": f"{len(canvases)} 280x280 canvas PNGs per call",
@@ -358,6 +366,7 @@ def print_table(report: dict) -> None:
         "predict_batch (arrays) vs raw model",
         f"{batch['arrays_images_per_second']:,.0f} img/s = {batch['arrays_fraction_of_raw']:.2f}",
     )
+    row("  ceiling for PNGs: the model + Pillow's decode alone", f"{batch['png_ceiling_fraction_of_raw']:.2f}")
     row("predict_batch, 280x280 canvas PNGs", f"{batch['canvas_png_images_per_second']:,.0f} img/s")
     for model_name, training in report["training"].items():
         row(f"training {model_name} (batch {training['batch_size']})", f"{training['images_per_second']:,.0f} img/s")

@@ -27,14 +27,15 @@ def with_stored_pixels(data: bytes) -> bytes:
     Anything else is returned unchanged for Pillow to read (or reject) as before: other
     formats, small or huge images, interlaced or animated PNGs, and damaged files.
     """
-    if not data.startswith(PNG_SIGNATURE):
+    # The header chunk comes first: its 13 bytes start after the signature, a length and a type.
+    if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
         return data
+    pixel_bytes = filtered_size(data[16:29])
+    if pixel_bytes is None or not MIN_PIXEL_BYTES <= pixel_bytes <= MAX_PIXEL_BYTES:
+        return data  # decided before reading any further: small PNGs (a batch of 28x28 images) pay nothing
     chunks = list(png_chunks(data))  # (type, data start, data end)
     kinds = [kind for kind, _, _ in chunks]
-    if not kinds or kinds[0] != b"IHDR" or b"acTL" in kinds or b"IDAT" not in kinds:
-        return data
-    pixel_bytes = filtered_size(data[chunks[0][1] : chunks[0][2]])
-    if pixel_bytes is None or not MIN_PIXEL_BYTES <= pixel_bytes <= MAX_PIXEL_BYTES:
+    if b"acTL" in kinds or b"IDAT" not in kinds:
         return data
     first, last = kinds.index(b"IDAT"), len(kinds) - 1 - kinds[::-1].index(b"IDAT")
     if kinds[first : last + 1] != [b"IDAT"] * (last - first + 1):

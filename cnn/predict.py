@@ -118,7 +118,9 @@ def pil_to_arrays(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
         alpha = np.asarray(rgba.getchannel("A"))  # NumPy's min is 7x faster than Pillow's getextrema here
         opaque = alpha.min() >= OPAQUE_ALPHA * 255
         return unit_range(rgba.convert("L")), None if opaque else alpha.astype(np.float32) / np.float32(255)
-    if image.mode not in ("L", "RGB"):
+    if image.mode == "L":
+        return unit_range(image), None
+    if image.mode != "RGB":
         image = image.convert("RGB")  # 1-bit, palette, CMYK, YCbCr, LAB...
     return unit_range(image.convert("L")), None
 

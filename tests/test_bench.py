@@ -62,7 +62,7 @@ def test_single_image_section(quick_report):
     for key in ("predict_ms", "predict_sketch_ms", "seeds_path_ms"):
         assert_latency(single[key])
     assert positive(single["speedup_p50"])
-    assert set(single["stages_p50_ms"]) == {"preprocess", "preprocess_sketch", "model", "result"}
+    assert set(single["stages_p50_ms"]) == {"decode", "preprocess", "preprocess_sketch", "model", "result"}
     assert all(positive(value) for value in single["stages_p50_ms"].values())
 
 
@@ -74,9 +74,12 @@ def test_batch_section(quick_report):
     batch = quick_report["batch"]
     assert batch["images"] == 256
     for key in ("raw_model_images_per_second", "png_images_per_second", "arrays_images_per_second",
-                "canvas_png_images_per_second", "png_fraction_of_raw", "arrays_fraction_of_raw"):  # fmt: skip
+                "canvas_png_images_per_second", "png_fraction_of_raw", "arrays_fraction_of_raw",
+                "pillow_decode_images_per_second", "png_ceiling_fraction_of_raw"):  # fmt: skip
         assert positive(batch[key]), key
-    assert batch["png_fraction_of_raw"] == round(batch["png_images_per_second"] / batch["raw_model_images_per_second"], 3)
+    raw, pillow = batch["raw_model_images_per_second"], batch["pillow_decode_images_per_second"]
+    assert batch["png_fraction_of_raw"] == round(batch["png_images_per_second"] / raw, 3)
+    assert batch["png_ceiling_fraction_of_raw"] == round(1 / (1 + raw / pillow), 3) < 1
 
 
 def test_training_section_covers_every_model(quick_report):
