@@ -18,6 +18,7 @@ from bench.apps import (
     PREDICTION,
     SCRIPT_FINISHED,
     T_SHIRT,
+    TROUSERS,
     answers_200,
     draw_stroke,
     started,
@@ -142,6 +143,22 @@ def test_draw_a_shape_and_see_a_prediction(app_url, page):
         # Undo takes the only stroke away, like Clear: the hint comes back.
         page.get_by_role("button", name="Undo", exact=True).click()
         prediction.get_by_text("prediction appears here").wait_for()
+        assert_no_exception(page)
+
+
+def test_feature_maps_of_a_drawing(app_url, page):
+    with screenshot_on_failure(page, "feature_maps_drawing"):
+        open_page(page, f"{app_url}/Feature_maps", *PAGES[3][1:])
+        page.locator('[data-testid="stButtonGroup"]').get_by_text("Drawing", exact=True).click()
+        page.get_by_text("Draw an item or upload").wait_for()
+        page.locator(CANVAS).wait_for()
+        page.wait_for_selector(SCRIPT_FINISHED)
+        draw_stroke(page, TROUSERS)
+        page.get_by_text("Grad-CAM for").first.wait_for()
+        page.get_by_text("channels stay silent for this image").wait_for()  # the layer grid, the page's end
+        assert_no_exception(page)
+        page.get_by_role("button", name="Clear", exact=True).click()
+        page.get_by_text("Draw an item or upload").wait_for()
         assert_no_exception(page)
 
 
