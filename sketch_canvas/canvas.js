@@ -36,7 +36,7 @@ function mount(root, size) {
   root.append(canvas, toolbar);
 
   const context = canvas.getContext("2d");
-  const strokes = []; // [{width, points: [[x, y], ...]}], in canvas pixels
+  const strokes = []; // [{width, points: [[x, y], ...], pointerId}], in canvas pixels
   let current = null;
   const sketch = { canvas, penWidth: 16, report: () => {} };
 
@@ -69,16 +69,16 @@ function mount(root, size) {
   }
 
   function start(event) {
-    if (event.button !== 0) return;
+    if (event.button !== 0 || current) return; // one stroke at a time: a second finger does not draw
     canvas.setPointerCapture(event.pointerId);
-    current = { width: sketch.penWidth, points: [position(event)] };
+    current = { width: sketch.penWidth, points: [position(event)], pointerId: event.pointerId };
     strokes.push(current);
     paint();
     event.preventDefault();
   }
 
   function move(event) {
-    if (!current) return;
+    if (!current || event.pointerId !== current.pointerId) return;
     // Coalesced events: every point the pointer passed through since the last frame, not only the last one.
     const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
     const previous = current.points[current.points.length - 1];
@@ -95,8 +95,8 @@ function mount(root, size) {
     context.stroke();
   }
 
-  function end() {
-    if (!current) return;
+  function end(event) {
+    if (!current || event.pointerId !== current.pointerId) return;
     current = null;
     sketch.report(strokes); // no debounce: the prediction starts as the pen lifts
   }
