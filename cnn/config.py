@@ -22,6 +22,7 @@ CLASS_NAMES = (
 NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SIZE = 28
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+CANVAS_SIZE = 280  # pixels: the Draw page's canvas, ten times the model input
 
 MODEL_NAMES = ("cnn", "baseline", "mlp")
 DEFAULT_MODEL = "cnn"

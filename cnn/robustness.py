@@ -20,10 +20,9 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
-from cnn.config import DEFAULT_MODEL, ROBUSTNESS_PATH
+from cnn.config import CANVAS_SIZE, DEFAULT_MODEL, ROBUSTNESS_PATH
 from cnn.evaluate import Target, check_targets
 
-CANVAS_SIZE = 280  # the Draw page's canvas
 ITEM_THRESHOLD = 0.1 * 255  # dataset pixels above this belong to the item
 SKETCH_DISTORTION = 1.15  # hand-drawn proportions are off by up to 15%
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-CANVAS_SIZE = 280  # pixels: ten times the model's 28x28 input
+from cnn.config import CANVAS_SIZE
+
 FOLDER = Path(__file__).resolve().parent
 PNG_DATA_URL_PREFIX = "data:image/png;base64,"
 

@@ -15,7 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import app_ui
-from cnn.config import CLASS_NAMES, PROJECT_DIR
+from cnn.config import CANVAS_SIZE, CLASS_NAMES, PROJECT_DIR
 from cnn.explain import get_explainer
 from cnn.predict import InvalidImageError, predict, preprocess
 from sketch_canvas import png_from_drawing
@@ -23,7 +23,6 @@ from tests.conftest import as_photo, encode
 
 MAIN = str(PROJECT_DIR / "streamlit_app.py")
 TIMEOUT = 60  # seconds per script run: loading the model is slow on a busy machine
-CANVAS_SIZE = 280
 
 
 def run_page(page: str | None = None, session_state: dict | None = None) -> AppTest:

@@ -10,12 +10,7 @@ from PIL import Image
 
 from cnn.png import MIN_PIXEL_BYTES, png_chunks, with_stored_pixels
 from cnn.predict import InvalidImageError, preprocess
-
-
-def png_of(image: Image.Image, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", **options)
-    return buffer.getvalue()
+from tests.conftest import encode
 
 
 def pixels(data: bytes) -> np.ndarray:
@@ -44,7 +39,7 @@ def test_stored_pixels_decode_to_the_same_image(noise, mode):
         image = Image.fromarray(noise[..., 0].astype(np.uint16) * 257)
     else:
         image = Image.fromarray(noise).convert(mode)
-    original = png_of(image)
+    original = encode(image)
     rewrapped = with_stored_pixels(original)
     assert rewrapped != original, "a PNG this size should take the fast path"
     assert [kind for kind, _, _ in png_chunks(rewrapped)].count(b"IDAT") == 1
@@ -52,7 +47,7 @@ def test_stored_pixels_decode_to_the_same_image(noise, mode):
 
 
 def test_image_data_in_many_chunks_is_joined(noise):
-    original = png_of(Image.fromarray(noise), compress_level=0)  # stored: Pillow writes it in 64 KB chunks
+    original = encode(Image.fromarray(noise), "PNG", compress_level=0)  # stored: Pillow writes it in 64 KB chunks
     assert [kind for kind, _, _ in png_chunks(original)].count(b"IDAT") > 1
     np.testing.assert_array_equal(pixels(with_stored_pixels(original)), pixels(original))
 
@@ -62,21 +57,18 @@ def test_canvas_drawing_gives_the_same_model_input():
     canvas[..., 3] = 255
     canvas[60:220, 100:110, :3] = 255
     canvas[60:70, 100:180, :3] = 255
-    data = png_of(Image.fromarray(canvas))
+    data = encode(Image.fromarray(canvas))
     assert with_stored_pixels(data) != data
     np.testing.assert_array_equal(preprocess(data), preprocess(canvas))
 
 
 def test_what_it_leaves_alone(noise):
-    small = png_of(Image.fromarray(noise[:20, :20]))
+    small = encode(Image.fromarray(noise[:20, :20]))
     assert len(noise[:20, :20].tobytes()) < MIN_PIXEL_BYTES and with_stored_pixels(small) == small
-    jpeg = io.BytesIO()
-    Image.fromarray(noise[..., :3]).save(jpeg, format="JPEG")
-    assert with_stored_pixels(jpeg.getvalue()) == jpeg.getvalue()
-    animated = io.BytesIO()
-    frames = [Image.fromarray(noise), Image.fromarray(255 - noise)]
-    frames[0].save(animated, format="PNG", save_all=True, append_images=frames[1:])
-    assert with_stored_pixels(animated.getvalue()) == animated.getvalue()
+    jpeg = encode(Image.fromarray(noise[..., :3]), "JPEG")
+    assert with_stored_pixels(jpeg) == jpeg
+    animated = encode(Image.fromarray(noise), "PNG", save_all=True, append_images=[Image.fromarray(255 - noise)])
+    assert with_stored_pixels(animated) == animated
 
 
 def replace_image_data(data: bytes, compressed: bytes) -> bytes:
@@ -89,7 +81,7 @@ def replace_image_data(data: bytes, compressed: bytes) -> bytes:
 
 
 def test_damaged_files_are_left_for_pillow_to_reject(noise):
-    original = png_of(Image.fromarray(noise))
+    original = encode(Image.fromarray(noise))
     truncated = original[: len(original) // 2]
     pixel_bytes = 300 * (1 + 400 * 4)
     too_much = replace_image_data(original, zlib.compress(b"\0" * (pixel_bytes * 4)))  # a bomb: 4x the header's size
