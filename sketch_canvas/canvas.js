@@ -98,6 +98,7 @@ function mount(root, size) {
   function end(event) {
     if (!current || event.pointerId !== current.pointerId) return;
     current = null;
+    paint(); // redrawn whole, so the same strokes always give the same picture, after an undo too
     sketch.report(strokes); // no debounce: the prediction starts as the pen lifts
   }
 

@@ -146,6 +146,36 @@ def test_draw_a_shape_and_see_a_prediction(app_url, page):
         assert_no_exception(page)
 
 
+# Bright pixels on the canvas, counted in the page: what the user sees drawn.
+COUNT_INK = """canvas => {
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let ink = 0;
+    for (let i = 0; i < pixels.length; i += 4) ink += pixels[i] > 128;
+    return ink;
+}"""
+
+
+def test_the_drawing_survives_reruns_and_ctrl_z_undoes_a_stroke(app_url, page):
+    with screenshot_on_failure(page, "draw_undo"):
+        open_page(page, f"{app_url}/Draw", *PAGES[1][1:])
+        canvas = page.locator(CANVAS)
+        draw_stroke(page, T_SHIRT)
+        page.locator(PREDICTION).get_by_text("What the network sees").wait_for()
+        one_stroke = canvas.evaluate(COUNT_INK)
+        assert one_stroke > 1000
+        page.get_by_role("slider").first.focus()  # a wider pen: the page reruns, the canvas keeps its drawing
+        page.keyboard.press("ArrowRight")
+        page.locator('[data-testid="stSlider"]').get_by_text("18", exact=True).wait_for()
+        page.wait_for_selector(SCRIPT_FINISHED)
+        assert canvas.evaluate(COUNT_INK) == one_stroke
+        draw_stroke(page, [(0.1, 0.95), (0.9, 0.95)])
+        page.wait_for_function(f"(canvas) => ({COUNT_INK})(canvas) > {one_stroke}", arg=canvas.element_handle())
+        canvas.focus()
+        page.keyboard.press("Control+z")
+        assert canvas.evaluate(COUNT_INK) == one_stroke
+        assert_no_exception(page)
+
+
 def test_feature_maps_of_a_drawing(app_url, page):
     with screenshot_on_failure(page, "feature_maps_drawing"):
         open_page(page, f"{app_url}/Feature_maps", *PAGES[3][1:])
