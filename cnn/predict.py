@@ -127,7 +127,7 @@ def pil_to_arrays(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
 
 def unit_range(image: Image.Image) -> np.ndarray:
     """An 8-bit single-band image as float32 in 0..1."""
-    return np.asarray(image).astype(np.float32) / np.float32(255)
+    return np.asarray(image, dtype=np.float32) / np.float32(255)
 
 
 def rgb_to_grey(rgb: np.ndarray) -> np.ndarray:
