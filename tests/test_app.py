@@ -242,8 +242,8 @@ def test_feature_maps_from_a_drawing(sample, confident_indices):
 
 
 def test_canvas_value_to_png():
-    png = canvas_png(canvas_rgba(np.full((28, 28), 255, dtype=np.uint8)))
-    assert png_from_drawing(canvas_state(canvas_rgba(np.full((28, 28), 255, dtype=np.uint8)))["drawing"]) == png
+    rgba = canvas_rgba(np.full((28, 28), 255, dtype=np.uint8))
+    assert png_from_drawing(canvas_state(rgba)["drawing"]) == canvas_png(rgba)
     for empty in (None, {}, {"png": None}, {"png": "data:image/jpeg;base64,AAAA"}, {"png": "data:image/png;base64,%%%"}):
         assert png_from_drawing(empty) is None, empty
 
