@@ -1,4 +1,8 @@
-"""Faster PNG decoding: zlib-ng inflates the pixel data, Pillow does everything else.
+"""Faster PNG decoding, in two ways that leave every pixel as Pillow decodes it.
+
+Small plain PNGs (a batch of 28x28 images) skip Image.open: see open_small_png.
+
+Big PNGs: zlib-ng inflates the pixel data, Pillow does everything else.
 
 Pillow's Linux wheels inflate PNG data with the system's zlib (1.2.13 on Debian 12), which
 spends 430 of the 550 us Pillow takes to open a 280x280 RGBA canvas PNG: a mostly black
@@ -12,6 +16,7 @@ then opens in about 250 us.
 import struct
 
 import zlib_ng.zlib_ng as zlib_ng
+from PIL import Image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SAMPLES_PER_PIXEL = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by PNG colour type: grey, RGB, palette, grey+alpha, RGBA
@@ -19,6 +24,46 @@ SAMPLES_PER_PIXEL = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by PNG colour type: grey, 
 # extra copies cost memory a small server may not have, and the time saved matters less.
 MIN_PIXEL_BYTES = 64 * 1024
 MAX_PIXEL_BYTES = 16 * 1024 * 1024
+SMALL_PNG_START = PNG_SIGNATURE + b"\x00\x00\x00\x0dIHDR"  # the header chunk first, 13 bytes long
+EIGHT_BIT_MODES = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}  # colour types Pillow decodes 8-bit into the same mode
+# Chunks that change nothing about the decoded image. Any other sends the file to Image.open:
+# tRNS (a transparent colour), eXIf and text (an EXIF rotation may hide there), PLTE, APNG's...
+PLAIN_CHUNKS = frozenset({b"IHDR", b"IDAT", b"IEND", b"pHYs", b"sRGB", b"gAMA", b"cHRM", b"iCCP"})
+
+
+def open_small_png(data: bytes) -> Image.Image | None:
+    """A small, plain 8-bit PNG decoded by Pillow's own PNG decoder, or None for Image.open to read.
+
+    Image.open parses chunks and sets up its decoder in Python, which is a third of its time on
+    a 28x28 PNG. Here the chunks are checked (types, order, CRCs) and the image data goes
+    straight to the same C decoder, which unfilters the rows and refuses short or bad data:
+    13.5 instead of 20.7 us per test-sample PNG (python -m cnn.bench, decode_images_per_second).
+    Anything unusual or damaged returns None, so Image.open reads it (or rejects it) as before.
+    """
+    if not data.startswith(SMALL_PNG_START):
+        return None
+    pixel_bytes = filtered_size(data[16:29])  # None if interlaced
+    if pixel_bytes is None or pixel_bytes >= MIN_PIXEL_BYTES:
+        return None
+    width, height, bit_depth, colour_type, compression, filter_method, _ = struct.unpack_from(">IIBBBBB", data, 16)
+    mode = EIGHT_BIT_MODES.get(colour_type)
+    if mode is None or bit_depth != 8 or compression or filter_method or not width or not height:
+        return None
+    image_data = []
+    for kind, start, end in png_chunks(data):
+        # A chunk's CRC covers its type and data, and follows the data.
+        if kind not in PLAIN_CHUNKS or zlib_ng.crc32(data[start - 4 : end]) != int.from_bytes(data[end : end + 4]):
+            return None
+        if kind == b"IDAT":
+            image_data.append(data[start:end])
+        elif image_data and kind != b"IEND":
+            return None  # image data must come in consecutive chunks: this one follows it
+    if not image_data:
+        return None
+    try:  # short or damaged data (a truncated file) raises: Image.open then decides
+        return Image.frombytes(mode, (width, height), b"".join(image_data), "zip", mode)
+    except (ValueError, OSError):
+        return None
 
 
 def with_stored_pixels(data: bytes) -> bytes:

@@ -179,11 +179,11 @@ if benchmark is None or "targets" not in benchmark:
 else:
     st.dataframe(app_ui.targets_table(benchmark["targets"]), hide_index=True, width="stretch")
     machine = benchmark["machine"]
-    png_ceiling = benchmark["batch"]["png_ceiling_fraction_of_raw"]["decode_image"]
+    png_bound = benchmark["batch"]["png_bound_fraction_of_raw"]["decode_image"]
     st.caption(
         f"Measured by `{benchmark['command'].strip()}` on {benchmark['date'][:10]}: {machine['cpu_model']}, "
         f"{machine['cores']} CPU cores, no GPU. The seeds' path is theirs (PIL grey, squash to 28x28, "
         "model.predict) on this model; stroke to prediction runs in Chromium from the pen lifting off the Draw "
-        f"page's canvas to the answer on screen. Decoding alone, with the checks every upload needs, caps a "
-        f"batch of PNGs at {png_ceiling:.2f} of the raw model."
+        f"page's canvas to the answer on screen. A batch of PNGs that were only decoded (with the checks every "
+        f"upload needs) while the model ran would reach {png_bound:.2f} of the raw model."
     )

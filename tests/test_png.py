@@ -1,4 +1,5 @@
-"""cnn.png: big PNGs re-wrapped with their pixels inflated by zlib-ng decode to exactly the same image."""
+"""cnn.png: small PNGs opened without Image.open, and big PNGs re-wrapped with their pixels inflated
+by zlib-ng, decode to exactly the same image as Pillow's own way; anything else is left to Pillow."""
 
 import io
 import struct
@@ -8,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn.png import MIN_PIXEL_BYTES, png_chunks, with_stored_pixels
-from cnn.predict import InvalidImageError, preprocess
+from cnn.png import MIN_PIXEL_BYTES, open_small_png, png_chunks, with_stored_pixels
+from cnn.predict import InvalidImageError, decode_image, preprocess
 from tests.conftest import encode
 
 
@@ -71,13 +72,16 @@ def test_what_it_leaves_alone(noise):
     assert with_stored_pixels(animated) == animated
 
 
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    """One whole chunk: length, type, data, CRC."""
+    return struct.pack(">I4s", len(body), kind) + body + struct.pack(">I", zlib.crc32(body, zlib.crc32(kind)))
+
+
 def replace_image_data(data: bytes, compressed: bytes) -> bytes:
     """The PNG with all its IDAT chunks replaced by one holding `compressed`."""
     chunks = list(png_chunks(data))
     idat = [(start, end) for kind, start, end in chunks if kind == b"IDAT"]
-    crc = zlib.crc32(compressed, zlib.crc32(b"IDAT"))
-    chunk = struct.pack(">I4s", len(compressed), b"IDAT") + compressed + struct.pack(">I", crc)
-    return data[: idat[0][0] - 8] + chunk + data[idat[-1][1] + 4 :]
+    return data[: idat[0][0] - 8] + png_chunk(b"IDAT", compressed) + data[idat[-1][1] + 4 :]
 
 
 def test_damaged_files_are_left_for_pillow_to_reject(noise):
@@ -91,3 +95,70 @@ def test_damaged_files_are_left_for_pillow_to_reject(noise):
     for damaged in (truncated, not_deflate):
         with pytest.raises(InvalidImageError, match="truncated or corrupt"):
             preprocess(damaged)
+
+
+# --- Small PNGs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "LA", "RGBA"])
+def test_small_pngs_open_to_the_same_image(noise, mode):
+    image = Image.fromarray(noise[90:150, :60]).convert(mode)  # smooth and noisy rows: every row filter
+    opened = open_small_png(encode(image))
+    assert opened is not None and opened.mode == mode and opened.size == image.size
+    np.testing.assert_array_equal(np.asarray(opened), np.asarray(image))
+
+
+def with_chunk(data: bytes, kind: bytes, body: bytes) -> bytes:
+    """The PNG with one more chunk just before its image data."""
+    first_idat = next(start for chunk_kind, start, _ in png_chunks(data) if chunk_kind == b"IDAT") - 8
+    return data[:first_idat] + png_chunk(kind, body) + data[first_idat:]
+
+
+def with_header_byte(data: bytes, index: int, value: int) -> bytes:
+    """The PNG with byte `index` of its 13-byte header set to `value`, and the header's CRC to match."""
+    header = bytearray(data[16:29])
+    header[index] = value
+    return data[:8] + png_chunk(b"IHDR", bytes(header)) + data[33:]
+
+
+def test_small_pngs_that_are_left_to_pillow(noise):
+    grey = Image.fromarray(noise[100:128, :28, 0])  # noisy: its image data does not compress
+    plain = encode(grey)
+    unfiltered_rows = b"".join(b"\x00" + row.tobytes() for row in noise[100:128, :28, 0])
+    compressed = zlib.compress(unfiltered_rows)
+    rotated = Image.fromarray(noise[:28, :20, 0])
+    exif = rotated.getexif()
+    exif[0x0112] = 6  # EXIF orientation: rotate 90 degrees on display
+    unusual = {
+        "palette": encode(grey.quantize(16)),
+        "16-bit": encode(Image.fromarray(noise[:28, :28, 0].astype(np.uint16) * 257)),
+        "interlaced": with_header_byte(plain, 12, 1),  # the header's last byte: Adam7 interlacing
+        "transparent colour": encode(grey, "PNG", transparency=0),
+        "EXIF rotation": encode(rotated, "PNG", exif=exif),
+        "text": with_chunk(plain, b"tEXt", b"Comment\x00hello"),
+        "bad header CRC": plain[:29] + bytes([plain[29] ^ 1]) + plain[30:],
+        "truncated": plain[: len(plain) // 2],
+        # Image data in two chunks with another between them: Pillow reads the first only.
+        "split image data": plain[:33]
+        + png_chunk(b"IDAT", compressed[:100])
+        + png_chunk(b"pHYs", bytes(9))
+        + png_chunk(b"IDAT", compressed[100:])
+        + png_chunk(b"IEND", b""),
+        "big": encode(Image.fromarray(noise)),
+    }
+    for name, data in unusual.items():
+        assert open_small_png(data) is None, name
+    # Image.open reads them as before: rotated by its EXIF, or rejected as damaged.
+    assert decode_image(unusual["EXIF rotation"]).size == (28, 20)
+    assert decode_image(unusual["transparent colour"]).info["transparency"] == 0
+    for name in ("bad header CRC", "truncated", "split image data"):
+        with pytest.raises(InvalidImageError, match="truncated or corrupt"):
+            preprocess(unusual[name])
+
+
+def test_small_png_with_too_little_image_data_is_left_to_pillow(noise):
+    grey = Image.fromarray(noise[100:128, :28, 0])
+    short = replace_image_data(encode(grey), zlib.compress(grey.tobytes()[:500]))
+    assert open_small_png(short) is None
+    with pytest.raises(InvalidImageError, match="truncated or corrupt"):
+        preprocess(short)

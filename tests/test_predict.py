@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import struct
 import threading
 import zlib
@@ -11,7 +12,8 @@ import pytest
 from PIL import Image
 
 from cnn.config import CLASS_NAMES
-from cnn.predict import InvalidImageError, predict, predict_batch, preprocess
+from cnn.predict import InvalidImageError, overlapped, predict, predict_batch, preprocess, preprocess_many
+from cnn.serving import CHUNK_SIZE
 from tests.conftest import as_photo, encode
 
 BAG = CLASS_NAMES.index("Bag")
@@ -227,6 +229,46 @@ def test_batch_matches_single_predictions(sample):
         single = predict(image)
         assert single["class_id"] == result["class_id"]
         assert single["confidence"] == pytest.approx(result["confidence"], abs=1e-4)
+
+
+def test_batch_across_chunks_keeps_every_answer_in_its_place(sample):
+    images, _ = sample
+    batch = [encode(Image.fromarray(image)) for image in images[: 2 * CHUNK_SIZE + 5]]  # 3 chunks, as uploads
+    bad = {3: b"junk", CHUNK_SIZE + 1: np.zeros((28, 28)), 2 * CHUNK_SIZE + 4: b"\x89PNG\r\n\x1a\n"}
+    for index, image in bad.items():
+        batch[index] = image
+    results = predict_batch(batch)
+    assert len(results) == len(batch)
+    for index, (image, result) in enumerate(zip(batch, results)):
+        if index in bad:
+            assert set(result) == {"error"}
+        else:
+            assert result == predict(image)
+
+
+def test_preprocess_many_gives_what_preprocess_gives_or_raises(sample):
+    images, _ = sample
+    mixed = [images[0], encode(Image.fromarray(images[1])), np.zeros((28, 28)), encode(as_photo(images[2])), b"junk"]
+    for image, model_input in zip(mixed, preprocess_many(mixed)):
+        if isinstance(model_input, InvalidImageError):
+            with pytest.raises(InvalidImageError, match=re.escape(str(model_input))):
+                preprocess(image)
+        else:
+            np.testing.assert_array_equal(model_input, preprocess(image))
+    assert [type(model_input) for model_input in preprocess_many(mixed)[2:5:2]] == [InvalidImageError] * 2
+
+
+def test_overlapped_keeps_order_and_raises_what_prepare_raises():
+    assert overlapped(lambda chunk: chunk * 2, lambda prepared: prepared + 1, [1, 2, 3, 4]) == [3, 5, 7, 9]
+    assert overlapped(lambda chunk: chunk, lambda prepared: prepared, []) == []
+
+    def prepare(chunk: int) -> int:
+        if chunk == 3:
+            raise RuntimeError("a bug, not bad input")
+        return chunk
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        overlapped(prepare, lambda prepared: prepared, [1, 2, 3, 4])
 
 
 def test_concurrent_callers_get_the_sequential_answers(sample):

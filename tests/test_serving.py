@@ -7,7 +7,7 @@ import pytest
 
 from cnn.predict import load_keras_model, load_model
 from cnn.config import MODEL_NAMES
-from cnn.serving import CHUNK_SIZE, averages_flips, with_flip_averaging
+from cnn.serving import CHUNK_SIZE, MIN_PADDED_CHUNK, averages_flips, with_flip_averaging
 from cnn.train import to_model_input
 
 
@@ -35,8 +35,9 @@ def test_an_image_and_its_mirror_image_get_the_same_probabilities(inputs):
     np.testing.assert_allclose(model(inputs[:32]), model(inputs[:32, :, ::-1]), atol=1e-5)
 
 
-def test_batches_across_chunks_match_single_images(inputs):
-    batch_size = CHUNK_SIZE + 7
+@pytest.mark.parametrize("leftover", [7, MIN_PADDED_CHUNK])  # run one by one, and in a padded chunk
+def test_batches_across_chunks_match_single_images(inputs, leftover):
+    batch_size = CHUNK_SIZE + leftover
     model = load_model()
     batch = model(inputs[:batch_size])
     assert batch.shape == (batch_size, 10)
