@@ -24,7 +24,7 @@ SAMPLES_PER_PIXEL = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by PNG colour type: grey, 
 # extra copies cost memory a small server may not have, and the time saved matters less.
 MIN_PIXEL_BYTES = 64 * 1024
 MAX_PIXEL_BYTES = 16 * 1024 * 1024
-SMALL_PNG_START = PNG_SIGNATURE + b"\x00\x00\x00\x0dIHDR"  # the header chunk first, 13 bytes long
+PNG_START = PNG_SIGNATURE + b"\x00\x00\x00\x0dIHDR"  # the signature, then the header chunk: first, 13 bytes long
 EIGHT_BIT_MODES = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}  # colour types Pillow decodes 8-bit into the same mode
 # Chunks that change nothing about the decoded image. Any other sends the file to Image.open:
 # tRNS (a transparent colour), eXIf and text (an EXIF rotation may hide there), PLTE, APNG's...
@@ -40,7 +40,7 @@ def open_small_png(data: bytes) -> Image.Image | None:
     13.5 instead of 20.7 us per test-sample PNG (python -m cnn.bench, decode_images_per_second).
     Anything unusual or damaged returns None, so Image.open reads it (or rejects it) as before.
     """
-    if not data.startswith(SMALL_PNG_START):
+    if not data.startswith(PNG_START):
         return None
     pixel_bytes = filtered_size(data[16:29])  # None if interlaced
     if pixel_bytes is None or pixel_bytes >= MIN_PIXEL_BYTES:
@@ -49,19 +49,17 @@ def open_small_png(data: bytes) -> Image.Image | None:
     mode = EIGHT_BIT_MODES.get(colour_type)
     if mode is None or bit_depth != 8 or compression or filter_method or not width or not height:
         return None
-    image_data = []
-    for kind, start, end in png_chunks(data):
-        # A chunk's CRC covers its type and data, and follows the data.
+    chunks = list(png_chunks(data))
+    # A chunk's CRC covers its type and data, and follows the data.
+    for kind, start, end in chunks:
         if kind not in PLAIN_CHUNKS or zlib_ng.crc32(data[start - 4 : end]) != int.from_bytes(data[end : end + 4]):
             return None
-        if kind == b"IDAT":
-            image_data.append(data[start:end])
-        elif image_data and kind != b"IEND":
-            return None  # image data must come in consecutive chunks: this one follows it
-    if not image_data:
+    image_data = joined_image_data(data, chunks)
+    if image_data is None:
         return None
+    compressed, _, _ = image_data
     try:  # short or damaged data (a truncated file) raises: Image.open then decides
-        return Image.frombytes(mode, (width, height), b"".join(image_data), "zip", mode)
+        return Image.frombytes(mode, (width, height), compressed, "zip", mode)
     except (ValueError, OSError):
         return None
 
@@ -72,20 +70,16 @@ def with_stored_pixels(data: bytes) -> bytes:
     Anything else is returned unchanged for Pillow to read (or reject) as before: other
     formats, small or huge images, interlaced or animated PNGs, and damaged files.
     """
-    # The header chunk comes first: its 13 bytes start after the signature, a length and a type.
-    if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+    if not data.startswith(PNG_START):
         return data
     pixel_bytes = filtered_size(data[16:29])
     if pixel_bytes is None or not MIN_PIXEL_BYTES <= pixel_bytes <= MAX_PIXEL_BYTES:
         return data  # decided before reading any further: small PNGs (a batch of 28x28 images) pay nothing
     chunks = list(png_chunks(data))  # (type, data start, data end)
-    kinds = [kind for kind, _, _ in chunks]
-    if b"acTL" in kinds or b"IDAT" not in kinds:
+    image_data = joined_image_data(data, chunks)
+    if image_data is None or any(kind == b"acTL" for kind, _, _ in chunks):
         return data
-    first, last = kinds.index(b"IDAT"), len(kinds) - 1 - kinds[::-1].index(b"IDAT")
-    if kinds[first : last + 1] != [b"IDAT"] * (last - first + 1):
-        return data  # image data split by other chunks: not a valid PNG
-    compressed = b"".join(data[start:end] for _, start, end in chunks[first : last + 1])
+    compressed, first_chunk_start, last_chunk_end = image_data
     inflater = zlib_ng.decompressobj()
     try:
         pixels = inflater.decompress(compressed, pixel_bytes + 1)  # never more than the header promises
@@ -95,8 +89,7 @@ def with_stored_pixels(data: bytes) -> bytes:
         return data
     stored = zlib_ng.compress(pixels, 0)
     idat = struct.pack(">I4s", len(stored), b"IDAT") + stored + struct.pack(">I", zlib_ng.crc32(stored, zlib_ng.crc32(b"IDAT")))
-    # Chunk data starts 8 bytes after the chunk does (length, type) and ends 4 bytes before the next (CRC).
-    return data[: chunks[first][1] - 8] + idat + data[chunks[last][2] + 4 :]
+    return data[:first_chunk_start] + idat + data[last_chunk_end:]
 
 
 def png_chunks(data: bytes):
@@ -111,6 +104,17 @@ def png_chunks(data: bytes):
         if kind == b"IEND":
             return
         position = end + 4
+
+
+def joined_image_data(data: bytes, chunks: list[tuple[bytes, int, int]]) -> tuple[bytes, int, int] | None:
+    """(the IDAT chunks' data joined, where the first of them starts, where the last ends), or None if
+    there are none or another chunk comes between them (not a valid PNG)."""
+    positions = [index for index, (kind, _, _) in enumerate(chunks) if kind == b"IDAT"]
+    if not positions or positions[-1] - positions[0] + 1 != len(positions):
+        return None
+    image_data = chunks[positions[0] : positions[-1] + 1]
+    # Chunk data starts 8 bytes after the chunk does (length, type) and ends 4 bytes before the next (CRC).
+    return b"".join(data[start:end] for _, start, end in image_data), image_data[0][1] - 8, image_data[-1][2] + 4
 
 
 def filtered_size(header: bytes) -> int | None:
