@@ -37,7 +37,7 @@ def open_small_png(data: bytes) -> Image.Image | None:
     Image.open parses chunks and sets up its decoder in Python, which is a third of its time on
     a 28x28 PNG. Here the chunks are checked (types, order, CRCs) and the image data goes
     straight to the same C decoder, which unfilters the rows and refuses short or bad data:
-    13.5 instead of 20.7 us per test-sample PNG (python -m cnn.bench, decode_images_per_second).
+    14.6 instead of 21.2 us per test-sample PNG (python -m cnn.bench, decode_images_per_second).
     Anything unusual or damaged returns None, so Image.open reads it (or rejects it) as before.
     """
     if not data.startswith(PNG_START):
