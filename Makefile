@@ -1,11 +1,13 @@
 # Two commands on a fresh machine: `make run` starts the app, `make test` runs the tests.
 # Both create the virtual environment in .venv and install what is missing first.
+# requirements.txt is the app's and the server's (no TensorFlow); requirements-train.txt adds
+# training and export; requirements-dev.txt adds the test tools.
 PYTHON_BIN ?= python3
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test install install-dev server train bench loadtest robustness clean
+.PHONY: run test test-fast install install-train install-dev server train bench loadtest robustness doodles clean
 
 run: install
 	$(PYTHON) -m streamlit run streamlit_app.py --server.port $(PORT)
@@ -13,10 +15,16 @@ run: install
 test: install-dev
 	$(PYTHON) -m pytest
 
+# The unit tests: no browser, no training, no subprocess-heavy checks; under a minute.
+test-fast: install-dev
+	$(PYTHON) -m pytest -m "not slow"
+
 server: install
 	$(PYTHON) -m flask --app cnn.server run
 
 install: $(VENV)/.installed
+
+install-train: $(VENV)/.installed-train
 
 install-dev: $(VENV)/.installed-dev
 
@@ -28,26 +36,33 @@ $(VENV)/.installed: requirements.txt | $(VENV)/bin/python
 	$(PYTHON) -m pip install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+$(VENV)/.installed-train: requirements-train.txt $(VENV)/.installed
+	$(PYTHON) -m pip install --quiet -r requirements-train.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-train
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Regenerate the shipped models and their metrics (about an hour on a 2-core CPU).
-train: install
-	$(PYTHON) -m cnn.train --model cnn --epochs 60 --out assets/
-	$(PYTHON) -m cnn.train --model baseline --epochs 15 --out assets/
-	$(PYTHON) -m cnn.train --model mlp --epochs 30 --out assets/
+# Regenerate the shipped models and their metrics, epochs from the model registry (cnn/registry.py):
+# about two hours on a 2-core CPU.
+train: install-train
+	$(PYTHON) -m cnn.registry | while read model epochs; do \
+		$(PYTHON) -m cnn.train --model $$model --epochs $$epochs --out assets/ || exit 1; done
 	$(PYTHON) -m cnn.data
 
 # Measurements behind the README's numbers: run them on an otherwise idle machine.
 bench: install-dev
-	$(PYTHON) -m cnn.bench
+	$(PYTHON) -m bench.speed
 
-loadtest: install
+loadtest: install-dev
 	$(PYTHON) -m bench.loadtest --threads 8 --requests 300
 
-robustness: install
-	$(PYTHON) -m cnn.robustness --count 1000
+robustness: install-dev
+	$(PYTHON) -m bench.robustness --count 1000
+
+doodles: install-dev
+	$(PYTHON) -m bench.drawn_doodles
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

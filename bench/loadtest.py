@@ -14,96 +14,29 @@ import argparse
 import http.client
 import io
 import json
-import math
 import os
 import platform
 import shlex
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from PIL import Image
 
+from bench.servers import flask_command, running_flask
+from bench.timing import percentile
 from cnn.artifacts import write_json
 from cnn.config import ASSETS_DIR, CLASS_NAMES, DEFAULT_MODEL, PROJECT_DIR
 from cnn.data import load_test_sample
 
 DEFAULT_OUT = PROJECT_DIR / "assets" / "loadtest.json"
 PAYLOAD_IMAGES = 32  # distinct images cycled through, so no cache anywhere could help
-STARTUP_TIMEOUT_SECONDS = 180  # TensorFlow import and model load on a busy 2-core machine
 REQUEST_TIMEOUT_SECONDS = 60
 MAX_ERROR_EXAMPLES = 5
-
-
-# ---------------------------------------------------------------------------------------
-# Server: a real HTTP server in its own process.
-
-
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(base_url: str, server: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"The server exited with status {server.returncode}:\n{log_path.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/health", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass  # Not listening yet, or the model is still loading.
-        time.sleep(0.5)
-    raise RuntimeError(f"The server was not healthy after {STARTUP_TIMEOUT_SECONDS} s:\n{log_path.read_text()[-2000:]}")
-
-
-class FlaskServer:
-    """`flask --app cnn.server run` on a free loopback port, stopped on exit."""
-
-    def __init__(self):
-        self.port = free_loopback_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.command = [sys.executable, "-m", "flask", "--app", "cnn.server", "run",
-                        "--host", "127.0.0.1", "--port", str(self.port), "--with-threads"]  # fmt: skip
-
-    def __enter__(self) -> "FlaskServer":
-        self.log = tempfile.NamedTemporaryFile(prefix="loadtest-server-", suffix=".log", delete=False)
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=PROJECT_DIR,
-            stdin=subprocess.DEVNULL,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,  # A file, not a pipe: a full pipe would block the server.
-            env=os.environ | {"FLASK_DEBUG": "0"},
-        )
-        try:
-            wait_until_healthy(self.base_url, self.process, Path(self.log.name))
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,12 +88,6 @@ def client_thread(
             errors.append(f"{type(error).__name__}: {error}")
             connection.close()  # Start the next request on a fresh connection.
     connection.close()
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 def run_load_test(base_url: str, threads: int, requests_per_thread: int) -> dict:
@@ -222,9 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         server_description = f"already running at {args.url}"
         report = run_load_test(args.url.rstrip("/"), args.threads, args.requests)
     else:
-        with FlaskServer() as server:
-            server_description = "Werkzeug threaded server, subprocess: " + shlex.join(["python", *server.command[1:]])
-            report = run_load_test(server.base_url, args.threads, args.requests)
+        with running_flask() as (base_url, *_):
+            server_description = "Werkzeug threaded server, subprocess: " + shlex.join(["python", *flask_command(0)[1:-2]])
+            report = run_load_test(base_url, args.threads, args.requests)
 
     report = {
         "endpoint": "POST /predict (multipart field 'file', 28x28 PNG test images)",

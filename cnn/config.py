@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from cnn.registry import DEFAULT_MODEL, MODEL_NAMES  # noqa: F401  the registry names the models
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ASSETS_DIR = Path(os.environ.get("CNN_ASSETS_DIR", PROJECT_DIR / "assets"))
 
@@ -24,8 +26,6 @@ IMAGE_SIZE = 28
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 CANVAS_SIZE = 280  # pixels: the Draw page's canvas, ten times the model input
 
-MODEL_NAMES = ("cnn", "baseline", "mlp")
-DEFAULT_MODEL = "cnn"
 SEED = 42
 
 
@@ -36,6 +36,16 @@ def model_path(model_name: str = DEFAULT_MODEL) -> Path:
 def serving_model_path(model_name: str = DEFAULT_MODEL) -> Path:
     """The LiteRT export predict() runs (see cnn/serving.py)."""
     return ASSETS_DIR / f"{model_name}.tflite"
+
+
+def layers_path(model_name: str = DEFAULT_MODEL) -> Path:
+    """The model's layers as NumPy arrays: feature maps and Grad-CAM without TensorFlow (see cnn/numpy_net.py)."""
+    return ASSETS_DIR / f"{model_name}_layers.npz"
+
+
+def neighbours_path(model_name: str = DEFAULT_MODEL) -> Path:
+    """The nearest-neighbour index of the model's embeddings of training images (see cnn/neighbours.py)."""
+    return ASSETS_DIR / f"{model_name}_neighbours.npz"
 
 
 def history_path(model_name: str = DEFAULT_MODEL) -> Path:

@@ -68,3 +68,20 @@ def check_targets(report: dict, targets: tuple[Target, ...]) -> list[dict]:
             {"name": name, "measured": measured, "target": f"{comparison} {goal:g}{unit and ' ' + unit}", "met": met}
         )
     return verdicts
+
+
+def misclassified_indices(labels: np.ndarray, probabilities: np.ndarray, true_class: int | None = None) -> np.ndarray:
+    """Indices of wrong predictions, the most confident mistakes first, optionally of one true class."""
+    predictions = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predictions != labels)
+    if true_class is not None:
+        wrong = wrong[labels[wrong] == true_class]
+    return wrong[np.argsort(-probabilities[wrong].max(axis=1), kind="stable")]
+
+
+def mistakes_list(labels: np.ndarray, probabilities: np.ndarray) -> list[list]:
+    """Every mistake as [test index, predicted class, its probability], the most confident first: what the
+    Training page's gallery shows without scoring the test set again."""
+    wrong = misclassified_indices(labels, probabilities)
+    predicted = probabilities[wrong].argmax(axis=1)
+    return [[int(index), int(p), round(float(probabilities[index, p]), 4)] for index, p in zip(wrong, predicted)]

@@ -8,7 +8,8 @@ Inputs are (batch, 28, 28, 1) float32 in 0..1; outputs are softmax probabilities
 import keras
 from keras import layers
 
-from cnn.config import INPUT_SHAPE, MODEL_NAMES, NUM_CLASSES
+from cnn.config import DEFAULT_MODEL, INPUT_SHAPE, NUM_CLASSES, model_path
+from cnn.registry import model_spec
 
 
 def conv_bn_relu(x, filters: int, name: str):
@@ -68,16 +69,30 @@ def build_mlp(hidden_units: int = 256, dropout_rate: float = 0.2) -> keras.Model
     return keras.Model(inputs, outputs, name="mlp")
 
 
-BUILDERS = {"cnn": build_cnn, "baseline": build_baseline, "mlp": build_mlp}
+BUILDERS = {"build_cnn": build_cnn, "build_baseline": build_baseline, "build_mlp": build_mlp}
 
 
 def build_model(name: str = "cnn") -> keras.Model:
-    """Build an untrained model by name: one of MODEL_NAMES."""
-    if name not in BUILDERS:
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}.")
-    return BUILDERS[name]()
+    """Build an untrained model by its registry name (cnn/registry.py); it carries that name."""
+    spec = model_spec(name)
+    model = BUILDERS[spec.builder]()
+    model.name = spec.name  # the drawing model shares the cnn's builder
+    return model
 
 
 def conv_layer_names(model: keras.Model) -> list[str]:
     """Names of the model's Conv2D layers, input side first."""
     return [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
+
+
+_trained = {}  # model name -> loaded Keras model
+
+
+def load_keras_model(model_name: str = DEFAULT_MODEL) -> keras.Model:
+    """The trained Keras model from assets/, loaded once: for training-side tools (export, the seeds' path, tests)."""
+    if model_name not in _trained:
+        path = model_path(model_name)
+        if not path.is_file():
+            raise FileNotFoundError(f"No trained model at {path}. Train one with: python -m cnn.train --model {model_name}")
+        _trained[model_name] = keras.saving.load_model(path, compile=False)
+    return _trained[model_name]

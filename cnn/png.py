@@ -31,6 +31,14 @@ EIGHT_BIT_MODES = {0: "L", 2: "RGB", 4: "LA", 6: "RGBA"}  # colour types Pillow 
 PLAIN_CHUNKS = frozenset({b"IHDR", b"IDAT", b"IEND", b"pHYs", b"sRGB", b"gAMA", b"cHRM", b"iCCP"})
 
 
+def open_png(data: bytes) -> Image.Image | bytes:
+    """The fast path for PNGs: a small plain PNG opened directly (no EXIF to apply, its size known to be
+    safe), or else the bytes for Image.open: a big PNG with its pixels inflated by zlib-ng, anything else
+    as it came."""
+    small = open_small_png(data)
+    return small if small is not None else with_stored_pixels(data)
+
+
 def open_small_png(data: bytes) -> Image.Image | None:
     """A small, plain 8-bit PNG decoded by Pillow's own PNG decoder, or None for Image.open to read.
 

@@ -17,23 +17,13 @@ import numpy as np
 
 from cnn.artifacts import write_atomically
 from cnn.config import IMAGE_SIZE, NUM_CLASSES
+from cnn.registry import averages_flips  # noqa: F401  kept importable from here
 
 FLIP_AXIS = 2  # width, in (batch, height, width, channels)
 # Images per interpreter call. 32 to 64 ran fastest, 74 us per image against 85 for 256 (whose
 # activations outgrow the CPU's cache); 32 also lets predict_batch overlap preprocessing and the model.
 CHUNK_SIZE = 32
 MIN_PADDED_CHUNK = 24  # fewer images left over run one by one: 0.1 ms each, where a padded chunk costs 2.4 ms
-
-
-def averages_flips(model_name: str) -> bool:
-    """Whether the model is served averaged with its mirror image: only if training flipped images.
-
-    All of Fashion-MNIST's shoes point left, so a model that never saw them mirrored gets
-    mirrored shoes wrong: averaging cost the unaugmented baseline 8 points (91.4% -> 83.4%).
-    """
-    from cnn.train import TRAINING_SETUP
-
-    return TRAINING_SETUP[model_name].augment
 
 
 def with_flip_averaging(model):

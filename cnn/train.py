@@ -14,13 +14,13 @@ import shlex
 import sys
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from cnn.artifacts import library_versions, read_json, write_atomically, write_json
-from cnn.config import ASSETS_DIR, MODEL_NAMES, SEED
+from cnn.config import ASSETS_DIR, SEED
 from cnn.data import load_fashion_mnist
+from cnn.registry import DRAWINGS, MODEL_NAMES, model_spec
 
 VALIDATION_SIZE = 6_000
 WARMUP_EPOCHS = 1
@@ -31,19 +31,11 @@ WEIGHT_DECAY = 0.05
 NO_DECAY_VARIABLES = ("gamma", "beta", "bias")
 
 
-class Setup(NamedTuple):
-    peak_learning_rate: float
-    batch_size: int
-    augment: bool  # flips and the rest of cnn.augment; also decides the serving model's flip averaging
-
-
-# The tutorial baseline and the MLP train as the seeds trained them, without augmentation, so the
-# comparison stays honest.
-TRAINING_SETUP = {
-    "cnn": Setup(peak_learning_rate=2e-3, batch_size=128, augment=True),
-    "baseline": Setup(peak_learning_rate=1e-3, batch_size=128, augment=False),
-    "mlp": Setup(peak_learning_rate=1e-3, batch_size=128, augment=False),
-}
+# The drawing model's extra data (cnn/doodles.py): each training image abstracted into a doodle,
+# plus procedural doodles of every class; validated on doodles alone, since drawings are its job.
+PROCEDURAL_DOODLES = 40_000
+PROCEDURAL_VALIDATION_DOODLES = 4_000
+DOODLE_VALIDATION_SEED_OFFSET = 1_000  # validation doodles come from their own seed
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -86,12 +78,11 @@ def train(
     from cnn.augment import Augmenter
     from cnn.model import build_model
 
-    if model_name not in TRAINING_SETUP:
-        raise ValueError(f"Unknown model {model_name!r}; choose one of {', '.join(MODEL_NAMES)}.")
+    spec = model_spec(model_name)
     if epochs < 1:
         raise ValueError("epochs must be at least 1.")
-    peak_learning_rate, default_batch_size, augment = TRAINING_SETUP[model_name]
-    batch_size = batch_size or default_batch_size
+    peak_learning_rate, augment = spec.peak_learning_rate, spec.augment
+    batch_size = batch_size or spec.batch_size
     keras.utils.set_random_seed(seed)
 
     # Data: train / validation split from the official training set; test kept for the report.
@@ -102,6 +93,9 @@ def train(
         x_test, y_test = x_test[:limit], y_test[:limit]
         validation_size = max(limit // 10, 1)
     (x_train, y_train), (x_val, y_val) = split_validation(x_train_full, y_train_full, validation_size, seed)
+    dataset_training_images = (x_train, y_train)  # the nearest-neighbour index shows these, never doodles
+    if spec.training_data == DRAWINGS:
+        (x_train, y_train), (x_val, y_val) = with_doodles(x_train, y_train, x_val, y_val, seed, limit)
     augmenter = Augmenter(seed) if augment else None
     train_data = make_dataset(x_train, y_train, batch_size, augmenter, shuffle_seed=seed)
     val_data = make_dataset(x_val, y_val, batch_size)
@@ -141,7 +135,7 @@ def train(
     write_atomically(out_dir / f"{model_name}.keras", inference_model.save)
     metrics = {
         "model": model_name,
-        **export_and_evaluate(inference_model, model_name, out_dir, x_test, y_test),
+        **export_and_evaluate(inference_model, model_name, out_dir, (x_test, y_test), (x_val, y_val), dataset_training_images),
         "parameters": int(model.count_params()),
         "optimizer": f"AdamW (peak learning rate {peak_learning_rate}, weight decay {WEIGHT_DECAY}, "
         f"BatchNorm and biases not decayed, {WARMUP_EPOCHS}-epoch warm-up then cosine decay)",
@@ -149,6 +143,7 @@ def train(
         "augmentation": "horizontal flip, +-2 px shifts, random erasing, outline and silhouette restyling"
         if augment
         else "none",
+        "training_data": training_data_description(spec.training_data),
         "epochs": epochs,
         "epochs_run": epochs_run,
         "best_epoch": best_epoch,
@@ -170,16 +165,71 @@ def train(
     return metrics
 
 
-def export_and_evaluate(model, model_name: str, out_dir: Path, x_test: np.ndarray, y_test: np.ndarray) -> dict:
-    """Export the serving model beside the Keras one and score the test set through it, as predict() will."""
-    from cnn.evaluate import classification_report
-    from cnn.serving import ServingModel, averages_flips, export_serving_model
+def with_doodles(x_train, y_train, x_val, y_val, seed: int, limit: int | None):
+    """The drawing model's data: the training images, each also abstracted into a doodle, plus procedural
+    doodles; validation on doodles only (see doodle_validation). Doodles are model inputs already framed
+    by the sketch path, stored as uint8 like the dataset."""
+    from cnn.doodles import abstracted_set, procedural_set
+
+    procedural = limit or PROCEDURAL_DOODLES
+    training = joined([(x_train, y_train), abstracted_set(x_train, y_train, seed), procedural_set(procedural, seed)])
+    return training, doodle_validation(x_val, y_val, seed, limit)
+
+
+def doodle_validation(x_val, y_val, seed: int, limit: int | None):
+    """The validation images abstracted into doodles, and procedural doodles, from a seed of their own."""
+    from cnn.doodles import abstracted_set, procedural_set
+
+    validation_seed = seed + DOODLE_VALIDATION_SEED_OFFSET
+    procedural = max(limit // 10, 10) if limit else PROCEDURAL_VALIDATION_DOODLES
+    return joined([abstracted_set(x_val, y_val, validation_seed), procedural_set(procedural, validation_seed)])
+
+
+def joined(sets: list) -> tuple[np.ndarray, np.ndarray]:
+    """[(images, labels), ...] -> one uint8 (N, 28, 28) image array and one uint8 label array."""
+    images = np.concatenate([as_uint8(images) for images, _ in sets])
+    return images, np.concatenate([labels for _, labels in sets]).astype(np.uint8)
+
+
+def as_uint8(images: np.ndarray) -> np.ndarray:
+    """Model inputs in 0..1 (or dataset images already uint8) -> uint8 (N, 28, 28)."""
+    if images.dtype == np.uint8:
+        return images
+    return np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def training_data_description(training_data: str) -> str:
+    if training_data == DRAWINGS:
+        return (f"Fashion-MNIST training split, each image also abstracted into a doodle, plus {PROCEDURAL_DOODLES:,} "
+                "procedural doodles (cnn/doodles.py); validated on doodles")  # fmt: skip
+    return "Fashion-MNIST training split"
+
+
+def export_and_evaluate(model, model_name: str, out_dir: Path, test, held_out, training_images) -> dict:
+    """Export the serving model and the app's artifacts beside the Keras one, score the test set through
+    the serving model as predict() will, and fit the unsure rule on the held-out (validation) images.
+
+    The app's artifacts: the NumPy copy of the layers (feature maps and Grad-CAM without TensorFlow)
+    and, for the models the app explains, the nearest-neighbour index of the training images."""
+    from cnn.calibration import fit_unsure_rule, flag_rates
+    from cnn.evaluate import classification_report, mistakes_list
+    from cnn.neighbours import export_neighbours
+    from cnn.numpy_net import export_layers
+    from cnn.serving import ServingModel, export_serving_model
 
     serving_file = out_dir / f"{model_name}.tflite"
-    average_flips = averages_flips(model_name)
+    average_flips = model_spec(model_name).augment
     export_serving_model(model, serving_file, average_flips)
+    export_layers(model, out_dir / f"{model_name}_layers.npz")
+    if model_spec(model_name).explained:
+        export_neighbours(model, *training_images, out_dir / f"{model_name}_neighbours.npz")
+    x_test, y_test = test
+    serving_model = ServingModel.from_file(serving_file)
+    x_held_out, y_held_out = held_out
+    held_out_name = "validation doodles" if model_spec(model_name).training_data == DRAWINGS else "validation images"
+    unsure_rule = fit_unsure_rule(serving_model(to_model_input(x_held_out)), y_held_out, held_out_name)
     inputs = to_model_input(x_test)
-    probabilities = ServingModel.from_file(serving_file)(inputs)
+    probabilities = serving_model(inputs)
     report = classification_report(y_test, probabilities.argmax(axis=1))
     test_loss = float(-np.mean(np.log(np.clip(probabilities[np.arange(len(y_test)), y_test], 1e-7, 1.0))))
     single_pass = model.predict(inputs, batch_size=512, verbose=0).argmax(axis=1)
@@ -191,6 +241,9 @@ def export_and_evaluate(model, model_name: str, out_dir: Path, x_test: np.ndarra
         "confusion_matrix": report["confusion_matrix"],
         "test_size": len(x_test),
         "single_pass_test_accuracy": round(float((single_pass == y_test).mean()), 4),
+        "test_mistakes": mistakes_list(y_test, probabilities),
+        "unsure_rule": unsure_rule.as_dict(),
+        "unsure_on_test": flag_rates(unsure_rule, probabilities, y_test),
         "serving": "LiteRT (XNNPACK), int8 weights: "
         + ("the mean of the probabilities of the image and of its mirror image" if average_flips else "the model alone"),
         "model_file_bytes": (out_dir / f"{model_name}.keras").stat().st_size,
@@ -207,8 +260,14 @@ def export_only(model_name: str, out_dir: Path, command: str | None = None) -> d
     metrics = read_json(metrics_file)
     if metrics is None or not model_file.is_file():
         raise ValueError(f"No trained {model_name} in {out_dir}: train it first with python -m cnn.train --model {model_name}.")
-    _, (x_test, y_test) = load_fashion_mnist()
-    metrics.update(export_and_evaluate(keras.saving.load_model(model_file, compile=False), model_name, out_dir, x_test, y_test))
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
+    # The same validation split training held out: split_validation is deterministic under the seed.
+    seed = metrics.get("seed", SEED)
+    (x_train, y_train), (x_val, y_val) = split_validation(x_train, y_train, VALIDATION_SIZE, seed)
+    if model_spec(model_name).training_data == DRAWINGS:
+        x_val, y_val = doodle_validation(x_val, y_val, seed, None)
+    model = keras.saving.load_model(model_file, compile=False)
+    metrics.update(export_and_evaluate(model, model_name, out_dir, (x_test, y_test), (x_val, y_val), (x_train, y_train)))
     metrics["export_command"] = command
     metrics["export_versions"] = library_versions()
     write_json(metrics_file, metrics)

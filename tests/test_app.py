@@ -5,8 +5,6 @@ input gives the output the `cnn` package computes for that input.
 """
 
 import base64
-import subprocess
-import sys
 
 import numpy as np
 import pyarrow
@@ -14,12 +12,18 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import app_ui
 from cnn.config import CANVAS_SIZE, CLASS_NAMES, PROJECT_DIR
-from cnn.explain import get_explainer
-from cnn.predict import InvalidImageError, predict, preprocess
-from sketch_canvas import png_from_drawing
-from tests.conftest import as_photo, encode
+from cnn.evaluate import misclassified_indices
+from cnn.explain import load_layers
+from cnn.predict import NothingDrawnError, classify, predict, preprocess
+from cnn.registry import DRAWING_MODEL, MODEL_NAMES
+from cnn.render import feature_map_grid, grad_cam_overlay, upscale
+from tests.helpers import as_photo, encode
+from ui import loaders
+from ui.canvas import png_from_drawing
+from ui.layout import PAGES
+from ui.prediction import headline as prediction_headline
+from ui.upload import classify_file, results_table
 
 MAIN = str(PROJECT_DIR / "streamlit_app.py")
 TIMEOUT = 60  # seconds per script run: loading the model is slow on a busy machine
@@ -36,15 +40,15 @@ def run_page(page: str | None = None, session_state: dict | None = None) -> AppT
 
 
 def headline(app: AppTest) -> str:
-    """The prediction headline of show_prediction(): '### Label' or '### Not sure... maybe Label?'."""
+    """The prediction headline of show_prediction(): '### Label' or '### Not sure: maybe A, B or C?'."""
     headlines = [markdown.value for markdown in app.markdown if markdown.value.startswith("### ")]
     assert len(headlines) >= 1, "no prediction headline on the page"
     return headlines[0]
 
 
-def shows_label(app: AppTest, label: str) -> bool:
-    text = headline(app)
-    return text == f"### {label}" or text == f"### Not sure... maybe {label}?"
+def shows(app: AppTest, result: dict) -> bool:
+    """The page's headline is the one show_prediction() writes for this result."""
+    return headline(app) == f"### {prediction_headline(result)}"
 
 
 def bar_labels(app: AppTest) -> list[str]:
@@ -88,7 +92,7 @@ def confident_indices(sample) -> dict[int, int]:
 
 
 def test_home_shows_the_model_card_from_the_metrics_file():
-    metrics = app_ui.load_metrics()
+    metrics = loaders.load_metrics()
     app = run_page()
     assert not app.exception
     assert app.title[0].value.endswith("Fashion-MNIST CNN")
@@ -104,7 +108,7 @@ def test_home_shows_the_model_card_from_the_metrics_file():
 
 
 def test_draw_shows_a_hint_until_something_is_drawn():
-    app = run_page("pages/1_Draw.py")
+    app = run_page("pages/draw.py")
     assert not app.exception
     assert app.slider(key="draw_pen_width").value == 16
     assert app.toggle(key="draw_show_all").value is False
@@ -114,7 +118,7 @@ def test_draw_shows_a_hint_until_something_is_drawn():
 
 def test_draw_shows_the_hint_again_once_the_canvas_is_cleared():
     # The canvas's Clear and Undo-to-empty send {"drawing": None}.
-    app = run_page("pages/1_Draw.py", {"draw_canvas": {"drawing": None}})
+    app = run_page("pages/draw.py", {"draw_canvas": {"drawing": None}})
     assert not app.exception
     assert "prediction appears here" in app.info[0].value
 
@@ -123,37 +127,46 @@ def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
     images, _ = sample
     drawing = canvas_rgba(images[confident_indices[1]])  # a pair of trousers, filled in
     expected = predict(drawing, top_k=3, sketch=True)
-    app = run_page("pages/1_Draw.py", {"draw_canvas": canvas_state(drawing)})
+    app = run_page("pages/draw.py", {"draw_canvas": canvas_state(drawing)})
     assert not app.exception
-    assert shows_label(app, expected["prediction"])
+    assert shows(app, expected)
     assert not app.info
     assert any("What the network sees" in caption for image in app.image for caption in image.captions)
     assert bar_labels(app) == [entry["label"] for entry in expected["top_k"]]
+    # The live views below the answer: Grad-CAM for the predicted class, a tile row per conv layer, neighbours.
+    captions = [caption for image in app.image for caption in image.captions]
+    assert any(caption.startswith(f"Grad-CAM for {expected['top_k'][0]['label']}") for caption in captions)
+    layer_captions = [caption.value for caption in app.caption if " · " in caption.value]
+    assert [caption.split(" · ")[0] for caption in layer_captions] == load_layers(expected["model"]).conv_names
+    assert sum(caption.split(" (")[0] in CLASS_NAMES for caption in captions) >= 6  # the nearest training images
 
     app.toggle(key="draw_show_all").set_value(True).run()
     assert not app.exception
-    assert shows_label(app, expected["prediction"])
+    assert shows(app, expected)
     assert sorted(bar_labels(app)) == sorted(CLASS_NAMES)
 
+    app.selectbox(key="draw_cam_class").set_value("Bag").run()
+    assert not app.exception
+    assert any(caption.startswith("Grad-CAM for Bag") for image in app.image for caption in image.captions)
 
-def test_draw_helper_matches_the_package(sample):
+
+def test_draw_runs_the_drawing_model(sample):
     drawing = canvas_png(canvas_rgba(sample[0][0]))
-    result, model_input = app_ui.classify_drawing(drawing)
-    assert result == predict(drawing, sketch=True)
+    result, model_input = classify(drawing, sketch=True)
+    assert result == predict(drawing, sketch=True) and result["model"] == DRAWING_MODEL
     np.testing.assert_array_equal(model_input, preprocess(drawing, sketch=True))
 
     blank = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), dtype=np.uint8)
     blank[..., 3] = 255
-    with pytest.raises(InvalidImageError) as error:
-        app_ui.classify_drawing(canvas_png(blank))
-    assert app_ui.is_nothing_drawn(error.value)
+    with pytest.raises(NothingDrawnError):
+        classify(canvas_png(blank), sketch=True)
 
 
 def test_upload_classifies_each_file_and_names_the_bad_one(sample, confident_indices):
     images, _ = sample
     bag_png = encode(as_photo(images[confident_indices[8]]))  # dark on white, 140x140, like a product photo
     trouser_jpeg = encode(as_photo(images[confident_indices[1]]).convert("RGB"), "JPEG", quality=90)
-    app = run_page("pages/2_Upload.py")
+    app = run_page("pages/upload.py")
     assert not app.exception
     assert "Choose or drop" in app.info[0].value
 
@@ -171,38 +184,39 @@ def test_upload_classifies_each_file_and_names_the_bad_one(sample, confident_ind
 
 
 def test_upload_helpers_report_errors_per_file(sample):
-    good = app_ui.classify_file("shirt.png", encode(as_photo(sample[0][0])))
-    bad = app_ui.classify_file("empty.png", b"")
+    good = classify_file("shirt.png", encode(as_photo(sample[0][0])))
+    bad = classify_file("empty.png", b"")
     assert good.error is None and good.result == predict(encode(as_photo(sample[0][0])))
     assert good.model_input.shape == (28, 28) and good.thumbnail.width <= 200
     assert bad.result is None and "empty" in bad.error
-    table = app_ui.results_table([good, bad])
+    table = results_table([good, bad])
     assert list(table["file"]) == ["shirt.png", "empty.png"]
+    assert table["unsure"][0] == ("yes" if good.result["unsure"] else "no")
     csv = table.to_csv(index=False)
-    assert csv.splitlines()[0] == "file,prediction,confidence,second,third,error"
-    assert csv.splitlines()[2].startswith("empty.png,,,,,") and "None" not in csv
+    assert csv.splitlines()[0] == "file,prediction,confidence,unsure,second,third,error"
+    assert csv.splitlines()[2].startswith("empty.png,,,,,,") and "None" not in csv
 
 
 def test_feature_maps_shows_every_conv_layer_and_grad_cam(sample, confident_indices):
     images, labels = sample
     index = confident_indices[5]
     expected = predict(images[index])
-    app = run_page("pages/3_Feature_maps.py", {"maps_sample_index": index})
+    app = run_page("pages/feature_maps.py", {"maps_sample_index": index})
     assert not app.exception
     assert app.button_group(key="maps_source").value == "Test image"
     assert app.button(key="maps_next")
-    assert shows_label(app, expected["prediction"])
+    assert shows(app, expected)
     assert any(f"Grad-CAM for {expected['prediction']}" in markdown.value for markdown in app.markdown)
 
-    conv_names = get_explainer().conv_names
+    conv_names = load_layers().conv_names
     layer_box = app.selectbox(key="maps_layer")
     assert layer_box.options == [
         f"{name}: {maps.shape[-1]} channels, {maps.shape[0]}x{maps.shape[1]} each"
-        for name, maps in zip(conv_names, (app_ui_maps(images[index])[name] for name in conv_names))
+        for name, maps in zip(conv_names, (page_maps(images[index])[name] for name in conv_names))
     ]
     layer_box.set_value(conv_names[-1]).run()
     assert not app.exception
-    channels = app_ui_maps(images[index])[conv_names[-1]].shape[-1]
+    channels = page_maps(images[index])[conv_names[-1]].shape[-1]
     assert any(f"{channels} channels of" in caption.value for caption in app.caption)
     assert any(markdown.value.startswith("**A late layer.**") for markdown in app.markdown)
 
@@ -213,7 +227,7 @@ def test_feature_maps_shows_every_conv_layer_and_grad_cam(sample, confident_indi
     assert any(f"Grad-CAM for {CLASS_NAMES[other_class]}" in markdown.value for markdown in app.markdown)
 
 
-def app_ui_maps(image: np.ndarray) -> dict:
+def page_maps(image: np.ndarray) -> dict:
     from cnn.explain import feature_maps
 
     return feature_maps(preprocess(image))
@@ -222,23 +236,31 @@ def app_ui_maps(image: np.ndarray) -> dict:
 def test_feature_maps_from_an_upload(sample, confident_indices):
     images, _ = sample
     png = encode(as_photo(images[confident_indices[7]]))
-    app = run_page("pages/3_Feature_maps.py")
+    app = run_page("pages/feature_maps.py")
     app.button_group(key="maps_source").set_value("Upload").run()
     assert not app.exception
     assert "Draw an item or upload" in app.info[0].value
     app.file_uploader(key="maps_upload").set_value(("sneaker.png", png, "image/png")).run()
     assert not app.exception
-    assert shows_label(app, predict(png)["prediction"])
+    assert shows(app, predict(png))
 
 
 def test_feature_maps_from_a_drawing(sample, confident_indices):
     drawing = canvas_rgba(sample[0][confident_indices[1]])
-    app = run_page("pages/3_Feature_maps.py", {"maps_source": "Drawing"})
+    app = run_page("pages/feature_maps.py", {"maps_source": "Drawing"})
     assert not app.exception
     assert "Draw an item or upload" in app.info[0].value  # nothing drawn yet
-    app = run_page("pages/3_Feature_maps.py", {"maps_source": "Drawing", "maps_canvas": canvas_state(drawing)})
+    app = run_page("pages/feature_maps.py", {"maps_source": "Drawing", "maps_canvas": canvas_state(drawing)})
     assert not app.exception
-    assert shows_label(app, predict(canvas_png(drawing), sketch=True)["prediction"])
+    assert shows(app, predict(canvas_png(drawing), sketch=True))
+
+
+def test_feature_maps_opens_the_drawing_from_the_draw_page(sample, confident_indices):
+    drawing = canvas_png(canvas_rgba(sample[0][confident_indices[8]]))
+    app = run_page("pages/feature_maps.py", {"maps_source": "Drawing", "draw_last_png": drawing})
+    assert not app.exception
+    assert shows(app, predict(drawing, sketch=True))
+    assert any("from the Draw page" in caption.value for caption in app.caption)
 
 
 def test_canvas_value_to_png():
@@ -249,23 +271,23 @@ def test_canvas_value_to_png():
 
 
 def test_training_page_shows_curves_scores_mistakes_and_comparison():
-    app = run_page("pages/4_Training.py")
+    app = run_page("pages/training.py")
     assert not app.exception
-    available = ["cnn", "baseline", "mlp"]  # all three ship in assets/
-    assert app.selectbox(key="training_model").options == [app_ui.MODEL_LABELS[name] for name in available]
+    available = list(MODEL_NAMES)  # every model ships in assets/
+    assert app.selectbox(key="training_model").options == [loaders.model_label(name) for name in available]
     assert app.toggle(key="training_normalise").value is False
     assert app.selectbox(key="training_mistake_class").value == "All classes"
 
     per_class, comparison = app.dataframe[0].value, app.dataframe[1].value
     assert list(per_class["class"]) == list(CLASS_NAMES)
-    assert list(comparison["model"]) == [app_ui.MODEL_LABELS[name] for name in available]
-    assert list(comparison["test accuracy"]) == [app_ui.load_metrics(name)["test_accuracy"] for name in available]
-    robustness = app_ui.load_robustness()
+    assert list(comparison["model"]) == [loaders.model_label(name) for name in available]
+    assert list(comparison["test accuracy"]) == [loaders.load_metrics(name)["test_accuracy"] for name in available]
+    robustness = loaders.load_robustness()
     assert (robustness is None) == any("No robustness report" in info.value for info in app.info)
     if robustness is not None:
         target_names = [target["name"] for target in robustness["targets"]]
         assert any(list(frame.value.get("measure", [])) == target_names for frame in app.dataframe)
-    benchmark = app_ui.load_benchmark()
+    benchmark = loaders.load_benchmark()
     if benchmark is not None:
         speed = app.dataframe[-1].value
         assert list(speed["measure"]) == [target["name"] for target in benchmark["targets"]]
@@ -283,16 +305,14 @@ def test_training_falls_back_to_the_shipped_sample_without_the_dataset(monkeypat
     import cnn.data
 
     monkeypatch.setattr(cnn.data, "find_data_dir", lambda: None)
-    app_ui.load_test_set.clear()
-    app_ui.test_set_probabilities.clear()
+    loaders.load_test_set.clear()
     try:
-        app = run_page("pages/4_Training.py")
+        app = run_page("pages/training.py")
         assert not app.exception
         assert any("the shipped test sample (300 images" in caption.value for caption in app.caption)
         assert_gallery_shows_only_mistakes(app)
     finally:
-        app_ui.load_test_set.clear()
-        app_ui.test_set_probabilities.clear()
+        loaders.load_test_set.clear()
 
 
 def assert_gallery_shows_only_mistakes(app: AppTest) -> list[str]:
@@ -312,30 +332,30 @@ def test_mistakes_are_wrong_and_most_confident_first():
     probabilities = np.array(
         [[0.9, 0.1, 0, 0], [0.7, 0.3, 0, 0], [0, 0.6, 0.4, 0], [0, 0, 0.2, 0.8]], dtype=np.float32
     )  # right, wrong (0.7), wrong (0.6), right
-    assert list(app_ui.misclassified_indices(labels, probabilities)) == [1, 2]
-    assert list(app_ui.misclassified_indices(labels, probabilities, true_class=2)) == [2]
+    assert list(misclassified_indices(labels, probabilities)) == [1, 2]
+    assert list(misclassified_indices(labels, probabilities, true_class=2)) == [2]
 
 
 def test_explore_shows_the_prediction_for_its_sample():
-    app = run_page("pages/5_Explore.py")
+    app = run_page("pages/explore.py")
     assert not app.exception
-    images, labels = app_ui.load_sample()
+    images, labels = loaders.load_sample()
     first = app.session_state["explore_index"]
     expected = predict(images[first])
-    assert shows_label(app, expected["prediction"])
+    assert shows(app, expected)
     assert any(markdown.value == f"**True class:** {CLASS_NAMES[labels[first]]}" for markdown in app.markdown)
 
     app.button(key="explore_next").click().run()
     assert not app.exception
     second = app.session_state["explore_index"]
     assert app.session_state["explore_seen"] == 2
-    assert shows_label(app, predict(images[second])["prediction"])
+    assert shows(app, predict(images[second]))
 
 
 def test_sessions_do_not_share_state():
-    first = run_page("pages/5_Explore.py")
+    first = run_page("pages/explore.py")
     first.button(key="explore_next").click().run()
-    second = run_page("pages/5_Explore.py")
+    second = run_page("pages/explore.py")
     assert first.session_state["explore_seen"] == 2
     assert second.session_state["explore_seen"] == 1
 
@@ -346,7 +366,7 @@ def test_sessions_do_not_share_state():
 
 def test_upscale_keeps_pixels_square():
     image = np.array([[0.0, 1.0], [0.5, 0.25]], dtype=np.float32)
-    big = app_ui.upscale(image, 3)
+    big = upscale(image, 3)
     assert big.shape == (6, 6) and big.dtype == np.uint8
     assert (big[:3, :3] == 0).all() and (big[:3, 3:] == 255).all() and (big[3:, :3] == 128).all()
 
@@ -355,7 +375,7 @@ def test_grad_cam_overlay_colours_only_where_the_heat_is():
     model_input = np.full((28, 28), 0.5, dtype=np.float32)
     heatmap = np.zeros((28, 28), dtype=np.float32)
     heatmap[:14] = 1.0
-    overlay = app_ui.grad_cam_overlay(model_input, heatmap, scale=2)
+    overlay = grad_cam_overlay(model_input, heatmap, scale=2)
     assert overlay.shape == (56, 56, 3) and overlay.dtype == np.uint8
     cold, hot = overlay[-1, -1], overlay[0, 0]
     assert cold[0] == cold[1] == cold[2] == 128  # untouched grey
@@ -365,12 +385,13 @@ def test_grad_cam_overlay_colours_only_where_the_heat_is():
 def test_feature_map_grid_lays_out_every_channel():
     maps = np.random.default_rng(0).random((7, 7, 20)).astype(np.float32)
     maps[..., 3] = 0.0  # a silent channel stays dark, without dividing by zero
-    grid = app_ui.feature_map_grid(maps, columns=8, tile=14, gap=2)
+    grid = feature_map_grid(maps, columns=8, tile=14, gap=2)
     assert grid.shape == (3 * 16 - 2, 8 * 16 - 2, 3)
     silent_tile = grid[0:14, 3 * 16 : 3 * 16 + 14]
     assert (silent_tile == silent_tile[0, 0]).all()
 
 
-def test_cnn_package_never_imports_streamlit():
-    code = "import sys, cnn.predict, cnn.explain, cnn.data, cnn.evaluate; sys.exit('streamlit' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR).returncode == 0
+def test_every_page_is_in_the_router_once_with_todays_urls():
+    assert [page.url_path for page in PAGES] == ["", "Draw", "Upload", "Feature_maps", "Training", "Explore"]
+    assert all((PROJECT_DIR / page.file).is_file() for page in PAGES)
+    assert sorted(path.name for path in (PROJECT_DIR / "pages").glob("*.py")) == sorted(page.file.split("/")[1] for page in PAGES)

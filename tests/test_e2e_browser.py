@@ -1,8 +1,10 @@
 """End to end in a real browser: `streamlit run streamlit_app.py` driven by Debian's Chromium through Playwright.
 
-Draws on the canvas with the mouse, uploads files through the file input, and walks every page
-through the sidebar, failing on any Streamlit exception box. On failure a screenshot goes to
-test-artifacts/. Skipped only where /usr/bin/chromium is missing (CI installs it).
+Draws on the canvas with the mouse and with a finger on a phone-sized screen, uploads files through
+the file input, and walks every page through the sidebar, failing on any Streamlit exception box.
+Screenshots of the Draw page on a desktop and on a phone go to test-artifacts/ (the ones in
+docs/screenshots/ come from there), and one of the page whenever a test fails. Skipped only where
+/usr/bin/chromium is missing (CI installs it).
 """
 
 import contextlib
@@ -11,29 +13,30 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.apps import (
+from bench.browser import (
     CANVAS,
     CHROMIUM,
-    CHROMIUM_ARGS,
+    DESKTOP,
+    EXCEPTION,
+    PHONE,
     PREDICTION,
     SCRIPT_FINISHED,
     T_SHIRT,
     TROUSERS,
-    answers_200,
+    chromium,
     draw_stroke,
-    started,
-    streamlit_command,
-    wait_until,
+    touch_stroke,
 )
-from bench.loadtest import free_loopback_port
+from bench.drawn_doodles import CATEGORIES
+from bench.servers import running_streamlit
 from cnn.config import CLASS_NAMES, PROJECT_DIR
 from cnn.predict import predict
-from tests.conftest import as_photo, encode
+from tests.helpers import as_photo, encode
 
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
 PAGE_TIMEOUT_MS = 120_000  # the first page that loads the model, or classifies the test set, is slow on a busy machine
 
-EXCEPTION = '[data-testid="stException"]'
+INSIGHTS = ".st-key-insights"
 # (sidebar label, page title, text near the end of the page) for every page.
 PAGES = (
     ("Home", "Fashion-MNIST CNN", "Reproduce:"),
@@ -44,39 +47,44 @@ PAGES = (
     ("Explore", "Explore", "your session only"),
 )
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
 def app_url():
     """The app served by `streamlit run` on a free loopback port, stopped after the module's tests."""
-    port = free_loopback_port()
-    url = f"http://127.0.0.1:{port}"
-    command = streamlit_command("streamlit_app.py", port)
-    with started(command) as (process, _, log_path):
-        wait_until(lambda: answers_200(f"{url}/_stcore/health"), process, log_path, "streamlit run")
+    with running_streamlit() as (url, *_):
         yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser):
     """A fresh browser tab: a fresh Streamlit session."""
-    tab = browser.new_page(viewport={"width": 1400, "height": 1100})
+    tab = browser.new_page(viewport=DESKTOP)
     tab.set_default_timeout(PAGE_TIMEOUT_MS)
     yield tab
     tab.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh tab the size of a phone, that takes touch."""
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    tab = context.new_page()
+    tab.set_default_timeout(PAGE_TIMEOUT_MS)
+    yield tab
+    context.close()
 
 
 def save_screenshot(tab, name: str) -> None:
@@ -138,8 +146,14 @@ def test_draw_a_shape_and_see_a_prediction(app_url, page):
             " return text.includes('sure') && labels.some((label) => text.includes(label)); }",
             arg=[PREDICTION, list(CLASS_NAMES)],
         )
-        prediction.get_by_text("What the network sees").wait_for()  # the 28x28 model input, the last element
+        prediction.get_by_text("What the network sees").wait_for()  # the 28x28 model input
+        insights = page.locator(INSIGHTS)
+        insights.get_by_text("Grad-CAM for").first.wait_for()
+        insights.get_by_text("conv6 ·").wait_for()  # every conv layer's tiles
+        insights.get_by_text("Looks most like").wait_for()
+        page.wait_for_selector(SCRIPT_FINISHED)
         assert_no_exception(page)
+        save_screenshot(page, "draw-desktop")
         # Undo takes the only stroke away, like Clear: the hint comes back.
         page.get_by_role("button", name="Undo", exact=True).click()
         prediction.get_by_text("prediction appears here").wait_for()
@@ -153,6 +167,40 @@ COUNT_INK = """canvas => {
     for (let i = 0; i < pixels.length; i += 4) ink += pixels[i] > 128;
     return ink;
 }"""
+
+
+def test_draw_with_a_finger_on_a_phone(app_url, phone):
+    with screenshot_on_failure(phone, "draw_phone"):
+        open_page(phone, f"{app_url}/Draw", *PAGES[1][1:])
+        phone.locator(CANVAS).scroll_into_view_if_needed()
+        touch_stroke(phone, TROUSERS)
+        prediction = phone.locator(PREDICTION)
+        prediction.get_by_text("What the network sees").wait_for()
+        phone.locator(INSIGHTS).get_by_text("conv6 ·").wait_for()
+        phone.wait_for_selector(SCRIPT_FINISHED)
+        assert_no_exception(phone)
+        # On a phone the columns stack: the answer comes below the canvas, the views below the answer.
+        canvas_box, answer_box = phone.locator(CANVAS).bounding_box(), prediction.bounding_box()
+        insights_box = phone.locator(INSIGHTS).bounding_box()
+        assert canvas_box["y"] < answer_box["y"] < insights_box["y"]
+        assert answer_box["x"] + answer_box["width"] <= PHONE["width"] + 1  # nothing wider than the screen
+        save_screenshot(phone, "draw-phone")
+
+
+def scaled(points) -> list[tuple[float, float]]:
+    """A benchmark template's 0..100 grid -> canvas fractions, with a margin."""
+    return [(0.08 + 0.84 * x / 100, 0.08 + 0.84 * y / 100) for x, y in points]
+
+
+def test_pants_drawn_stroke_by_stroke_as_people_draw_them(app_url, page):
+    pants = next(category for category in CATEGORIES if category.name == "pants")
+    with screenshot_on_failure(page, "draw_pants"):
+        open_page(page, f"{app_url}/Draw", *PAGES[1][1:])
+        for stroke in pants.styles[1]:  # a waistband, then both legs in one stroke
+            draw_stroke(page, scaled(stroke))
+            page.wait_for_selector(SCRIPT_FINISHED)
+        page.locator(PREDICTION).get_by_role("heading").filter(has_text="Trouser").wait_for()
+        assert_no_exception(page)
 
 
 def test_the_drawing_survives_reruns_and_ctrl_z_undoes_a_stroke(app_url, page):

@@ -1,10 +1,15 @@
-"""Feature maps and Grad-CAM: shapes, one pass for all layers, and heatmaps that point at the item."""
+"""Feature maps and Grad-CAM: shapes, heatmaps on the item, and the NumPy copy of the network against Keras."""
 
 import numpy as np
 import pytest
 
-from cnn.explain import explain, feature_maps, get_explainer, grad_cam
+from cnn.explain import explain, feature_maps, grad_cam, grad_cam_from, load_layers
+from cnn.model import load_keras_model
 from cnn.predict import predict, preprocess
+from cnn.registry import MODEL_SPECS
+
+EXPLAINED = [name for name, spec in MODEL_SPECS.items() if spec.builder != "build_mlp"]
+TOLERANCE = 1e-4  # relative to each map's peak: float32 sums in another order, nothing more
 
 
 @pytest.fixture(scope="module")
@@ -13,9 +18,45 @@ def model_input(sample):
     return preprocess(images[0])
 
 
+def keras_reference(model_name: str, model_input: np.ndarray, class_id: int, layer: str):
+    """Feature maps and the Grad-CAM gradient as keras-io's example computes them, with TensorFlow."""
+    import keras
+    import tensorflow as tf
+
+    model = load_keras_model(model_name)
+    net = load_layers(model_name)
+    shown = [net.shown_after[name] for name in net.conv_names]
+    classifier = model.layers[-1]
+    probe = keras.Model(model.inputs, [*(model.get_layer(name).output for name in shown), classifier.input])
+    images = tf.constant(model_input[np.newaxis, :, :, np.newaxis], dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        *activations, features = probe(images, training=False)
+        logits = tf.matmul(features, classifier.kernel) + classifier.bias
+        score = logits[0, class_id]
+    gradients = tape.gradient(score, activations)
+    maps = {name: activation[0].numpy() for name, activation in zip(net.conv_names, activations)}
+    gradient = gradients[net.conv_names.index(layer)][0].numpy()
+    return maps, gradient
+
+
+@pytest.mark.parametrize("model_name", EXPLAINED)
+@pytest.mark.parametrize("layer_position", [0, -1])
+def test_numpy_maps_and_grad_cam_match_keras(sample, model_name, layer_position):
+    images, _ = sample
+    for image in images[:4]:
+        model_input = preprocess(image)
+        layer = load_layers(model_name).conv_names[layer_position]
+        explanation = explain(model_input, heatmap_layer=layer, model_name=model_name)
+        maps, gradient = keras_reference(model_name, model_input, explanation.class_id, layer)
+        for name, expected in maps.items():
+            peak = max(float(np.abs(expected).max()), 1e-6)
+            assert np.abs(explanation.feature_maps[name] - expected).max() <= TOLERANCE * peak, name
+        np.testing.assert_allclose(explanation.heatmap, grad_cam_from(maps[layer], gradient), atol=1e-4)
+
+
 def test_every_conv_layer_has_a_feature_map(model_input):
     maps = feature_maps(model_input)
-    assert list(maps) == get_explainer().conv_names == [f"conv{index}" for index in range(1, 7)]
+    assert list(maps) == load_layers().conv_names == [f"conv{index}" for index in range(1, 7)]
     assert maps["conv1"].shape == (28, 28, 32) and maps["conv6"].shape == (7, 7, 128)
     assert all(feature_map.min() >= 0 for feature_map in maps.values())  # after the ReLU
 
@@ -26,8 +67,8 @@ def test_explanation_agrees_with_predict(sample):
         explanation = explain(preprocess(image))
         result = predict(image)
         assert explanation.class_id == result["class_id"]
-        # The serving model has int8 weights, the explained Keras model float32: close, not equal.
-        assert explanation.probabilities[result["class_id"]] == pytest.approx(result["confidence"], abs=0.02)
+        assert explanation.probabilities[result["class_id"]] == pytest.approx(result["confidence"], abs=1e-5)
+        assert explanation.embedding.shape == (256,)
 
 
 def test_grad_cam_is_a_normalised_heatmap_on_the_item(sample):
@@ -57,3 +98,8 @@ def test_wrong_shape_is_a_readable_error(bad_input):
 def test_unknown_layer_is_a_readable_error(model_input):
     with pytest.raises(ValueError, match="Unknown conv layer"):
         explain(model_input, heatmap_layer="dense")
+
+
+def test_a_model_without_conv_layers_is_a_readable_error(model_input):
+    with pytest.raises(ValueError, match="no conv layers"):
+        explain(model_input, model_name="mlp")

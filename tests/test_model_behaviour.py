@@ -7,7 +7,7 @@ from cnn.artifacts import read_json
 from cnn.config import metrics_path
 from cnn.predict import load_model, predict_batch
 from cnn.train import to_model_input
-from tests.conftest import as_photo, encode
+from tests.helpers import as_photo, encode
 
 # The goal; the shipped model measures 94.71% through the serving model (assets/cnn_metrics.json).
 ACCURACY_FLOOR = 0.945

@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from cnn.png import MIN_PIXEL_BYTES, open_small_png, png_chunks, with_stored_pixels
-from cnn.predict import InvalidImageError, decode_image, preprocess
-from tests.conftest import encode
+from cnn.decode import decode_image
+from cnn.predict import InvalidImageError, preprocess
+from tests.helpers import encode
 
 
 def pixels(data: bytes) -> np.ndarray:

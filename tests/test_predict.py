@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from cnn.config import CLASS_NAMES
-from cnn.predict import InvalidImageError, overlapped, predict, predict_batch, preprocess, preprocess_many
+from cnn.predict import InvalidImageError, NothingDrawnError, load_unsure_rule, overlapped, predict, predict_batch, preprocess, preprocess_many
 from cnn.serving import CHUNK_SIZE
-from tests.conftest import as_photo, encode
+from tests.helpers import as_photo, encode
 
 BAG = CLASS_NAMES.index("Bag")
 TROUSER = CLASS_NAMES.index("Trouser")
@@ -33,8 +33,10 @@ def confident(sample):
 
 
 def check_contract(result: dict, top_k: int = 3) -> None:
-    assert set(result) == {"prediction", "class_id", "confidence", "top_k", "probabilities"}
+    assert set(result) == {"prediction", "class_id", "confidence", "unsure", "top_k", "probabilities", "model"}
     assert result["prediction"] == CLASS_NAMES[result["class_id"]]
+    assert isinstance(result["unsure"], bool)
+    assert result["unsure"] == (result["confidence"] < load_unsure_rule(result["model"]).unsure_below)
     assert len(result["top_k"]) == top_k
     assert result["top_k"][0]["label"] == result["prediction"]
     assert result["confidence"] == result["top_k"][0]["probability"]
@@ -255,7 +257,8 @@ def test_preprocess_many_gives_what_preprocess_gives_or_raises(sample):
                 preprocess(image)
         else:
             np.testing.assert_array_equal(model_input, preprocess(image))
-    assert [type(model_input) for model_input in preprocess_many(mixed)[2:5:2]] == [InvalidImageError] * 2
+    # The blank array is "nothing drawn", a kind of InvalidImageError; the junk bytes are not an image at all.
+    assert [type(model_input) for model_input in preprocess_many(mixed)[2:5:2]] == [NothingDrawnError, InvalidImageError]
 
 
 def test_overlapped_keeps_order_and_raises_what_prepare_raises():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn.robustness import (
+from bench.robustness import (
     INPUT_SETS,
     TARGETS,
     accuracy_of,

@@ -5,9 +5,10 @@ import threading
 import numpy as np
 import pytest
 
-from cnn.predict import load_keras_model, load_model
-from cnn.config import MODEL_NAMES
-from cnn.serving import CHUNK_SIZE, MIN_PADDED_CHUNK, averages_flips, with_flip_averaging
+from cnn.model import load_keras_model
+from cnn.predict import load_model
+from cnn.registry import MODEL_NAMES, averages_flips
+from cnn.serving import CHUNK_SIZE, MIN_PADDED_CHUNK, with_flip_averaging
 from cnn.train import to_model_input
 
 
@@ -21,7 +22,7 @@ def inputs(sample):
 def test_export_computes_what_the_keras_model_computes(inputs, model_name):
     keras_model = load_keras_model(model_name)
     # Only the flip-trained cnn is averaged with mirror images; the others are served as trained.
-    assert averages_flips(model_name) == (model_name == "cnn")
+    assert averages_flips(model_name) == (model_name in ("cnn", "sketch"))
     reference = with_flip_averaging(keras_model) if averages_flips(model_name) else keras_model
     expected = reference(inputs, training=False).numpy()
     served = load_model(model_name)(inputs)

@@ -8,10 +8,13 @@ from cnn.artifacts import write_atomically, write_json
 from cnn.model import build_model, conv_layer_names
 from cnn.train import main
 
+pytestmark = pytest.mark.slow
+
 METRIC_KEYS = {
     "test_accuracy", "test_loss", "macro_precision", "macro_recall", "macro_f1", "per_class", "confusion_matrix",
     "parameters", "optimizer", "loss_function", "epochs", "batch_size", "train_size", "val_size", "test_size",
-    "training_seconds", "command", "seed", "versions", "final_train_loss", "final_val_loss",
+    "training_seconds", "command", "seed", "versions", "final_train_loss", "final_val_loss", "unsure_rule",
+    "unsure_on_test", "test_mistakes", "training_data",
 }
 
 
@@ -29,6 +32,11 @@ def test_tiny_training_run_learns_and_writes_every_artifact(tmp_path, test_set):
     assert (tmp_path / "cnn.keras").stat().st_size > 100_000
     assert metrics["serving_file_bytes"] == (tmp_path / "cnn.tflite").stat().st_size > 100_000
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no temp files left
+    # What the app needs without TensorFlow: the layers in NumPy and the nearest-neighbour index.
+    assert (tmp_path / "cnn_layers.npz").is_file() and (tmp_path / "cnn_neighbours.npz").is_file()
+    assert 0.0 < metrics["unsure_rule"]["unsure_below"] <= 1.0 and metrics["unsure_rule"]["temperature"] > 0
+    wrong = sum(map(sum, metrics["confusion_matrix"])) - sum(row[i] for i, row in enumerate(metrics["confusion_matrix"]))
+    assert len(metrics["test_mistakes"]) == wrong
 
     # Re-exporting keeps the training record and scores the model again, on the whole test set.
     main(["--model", "cnn", "--export-only", "--out", str(tmp_path)])
@@ -36,6 +44,15 @@ def test_tiny_training_run_learns_and_writes_every_artifact(tmp_path, test_set):
     assert exported["command"] == metrics["command"] and exported["training_seconds"] == metrics["training_seconds"]
     assert exported["export_command"] == "python -m cnn.train --model cnn --export-only --out " + str(tmp_path)
     assert sum(map(sum, exported["confusion_matrix"])) == exported["test_size"] == len(test_set[1])
+
+
+def test_tiny_drawing_model_run_trains_on_doodles(tmp_path, test_set):
+    main(["--model", "sketch", "--epochs", "1", "--limit", "300", "--out", str(tmp_path)])
+    metrics = json.loads((tmp_path / "sketch_metrics.json").read_text())
+    # Each training image, once as it is and once abstracted into a doodle, plus as many procedural doodles.
+    assert metrics["train_size"] >= 2 * 270 + 250 and metrics["val_size"] >= 40
+    assert "doodle" in metrics["training_data"] and metrics["unsure_rule"]["held_out"] == "validation doodles"
+    assert (tmp_path / "sketch.tflite").is_file() and (tmp_path / "sketch_neighbours.npz").is_file()
 
 
 def test_export_only_without_a_trained_model_is_a_readable_error(tmp_path):
@@ -58,15 +75,16 @@ def test_interrupted_write_leaves_the_previous_file_intact(tmp_path, interruptio
     assert [path.name for path in tmp_path.iterdir()] == ["cnn_metrics.json"]
 
 
-@pytest.mark.parametrize("name, max_parameters", [("cnn", 1_000_000), ("baseline", 300_000), ("mlp", 1_000_000)])
+@pytest.mark.parametrize("name, max_parameters", [("cnn", 1_000_000), ("sketch", 1_000_000), ("baseline", 300_000), ("mlp", 1_000_000)])
 def test_models_are_functional_with_named_conv_layers(name, max_parameters):
     model = build_model(name)
     assert model.input_shape == (None, 28, 28, 1) and model.output_shape == (None, 10)
     assert model.count_params() <= max_parameters
-    expected_convs = {"cnn": 6, "baseline": 2, "mlp": 0}[name]
+    expected_convs = {"cnn": 6, "sketch": 6, "baseline": 2, "mlp": 0}[name]
+    assert model.name == name
     assert conv_layer_names(model) == [f"conv{index}" for index in range(1, expected_convs + 1)]
 
 
 def test_unknown_model_name_is_a_readable_error():
-    with pytest.raises(ValueError, match="choose one of cnn, baseline, mlp"):
+    with pytest.raises(ValueError, match="choose one of cnn, sketch, baseline, mlp"):
         build_model("resnet")

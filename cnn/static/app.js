@@ -49,8 +49,13 @@ function drawBars(list, rows) {
 function showResult(result) {
   element("result-empty").hidden = true;
   element("result").hidden = false;
-  element("label").textContent = result.prediction;
-  element("confidence").textContent = `${percent(result.confidence)} confident`;
+  // The model's calibrated "not sure" rule: no single confident label, the top three as maybes.
+  const maybes = result.top_k.slice(0, 3).map((entry) => entry.label);
+  const maybe = maybes.length > 1 ? `${maybes.slice(0, -1).join(", ")} or ${maybes[maybes.length - 1]}` : maybes[0];
+  element("label").textContent = result.unsure ? `Not sure: maybe ${maybe}?` : result.prediction;
+  element("confidence").textContent = result.unsure
+    ? `only ${percent(result.confidence)} for its best guess`
+    : `${percent(result.confidence)} confident`;
   element("model-input").src = result.model_input;
   const truth = element("truth");
   truth.hidden = result.true_label === undefined;

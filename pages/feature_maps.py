@@ -3,29 +3,33 @@
 import numpy as np
 import streamlit as st
 
-import app_ui
-from cnn.config import CLASS_NAMES
+from cnn.config import CLASS_NAMES, DEFAULT_MODEL
 from cnn.explain import explain
-from cnn.predict import InvalidImageError, predict_model_input, preprocess
-from sketch_canvas import sketch_canvas
+from cnn.predict import InvalidImageError, NothingDrawnError, predict_model_input, preprocess, resolve_model_name
+from cnn.render import feature_map_grid, grad_cam_overlay, heat_legend, upscale
+from ui.canvas import sketch_canvas
+from ui.layout import page_header
+from ui.loaders import load_sample, require_model
+from ui.prediction import show_prediction
+from ui.upload import UPLOAD_TYPES
 
 SOURCES = ("Test image", "Drawing", "Upload")
+LAST_DRAWING = "draw_last_png"  # set by the Draw page
 INPUT_SCALE = 8
 PREDICTED = "The predicted class"
 
-app_ui.page_header(
-    "Feature maps",
-    ":material/grid_view:",
+page_header(
+    "pages/feature_maps.py",
     "A CNN is a stack of filters. Each conv layer slides small learnt filters over the previous layer's "
     "output and produces one *feature map* per filter: bright where the filter's pattern is present. "
     "Pick an image, then look at every layer's maps and at Grad-CAM, which colours the pixels that pushed "
     "the network towards a class.",
 )
-app_ui.require_model()
+require_model()
 
 
 def new_sample_index() -> None:
-    images, _ = app_ui.load_sample()
+    images, _ = load_sample()
     st.session_state["maps_sample_index"] = int(np.random.default_rng().integers(len(images)))
 
 
@@ -34,9 +38,9 @@ if "maps_sample_index" not in st.session_state:
 
 # ---- The input: a test image, a drawing or an upload -> the 28x28 model input.
 source = st.segmented_control("Input", SOURCES, default=SOURCES[0], required=True, key="maps_source")
-model_input, caption = None, ""
+model_input, caption, model_name = None, "", DEFAULT_MODEL
 if source == "Test image":
-    images, labels = app_ui.load_sample()
+    images, labels = load_sample()
     index = st.session_state["maps_sample_index"]
     model_input = preprocess(images[index])
     caption = f"Test image #{index}, true class: {CLASS_NAMES[labels[index]]}"
@@ -44,15 +48,19 @@ if source == "Test image":
 elif source == "Drawing":
     st.caption("Draw one item, white on black; everything below updates after each stroke.")
     drawing = sketch_canvas(key="maps_canvas")
+    if drawing is None and st.session_state.get(LAST_DRAWING):
+        drawing = st.session_state[LAST_DRAWING]  # until something is drawn here: the Draw page's drawing
+        st.caption("Showing your drawing from the Draw page; draw above to replace it.")
     if drawing is not None:
         try:
             model_input = preprocess(drawing, sketch=True)
-            caption = "Your drawing"
+            caption, model_name = "Your drawing", resolve_model_name(None, sketch=True)  # as the Draw page answers
+        except NothingDrawnError:
+            pass  # an empty canvas: the hint below
         except InvalidImageError as error:
-            if not app_ui.is_nothing_drawn(error):
-                st.error(str(error))
+            st.error(str(error))
 else:
-    upload = st.file_uploader("An image of one clothing item", type=app_ui.UPLOAD_TYPES, key="maps_upload")
+    upload = st.file_uploader("An image of one clothing item", type=UPLOAD_TYPES, key="maps_upload")
     if upload is not None:
         try:
             model_input = preprocess(upload.getvalue())
@@ -69,22 +77,23 @@ if model_input is None:
 input_column, cam_column, prediction_column = st.columns(3, gap="large")
 cam_slot = cam_column.container()  # filled once the class below is chosen and explained
 class_choice = cam_column.selectbox("Explain which class?", [PREDICTED, *CLASS_NAMES], key="maps_class")
-result = predict_model_input(model_input, top_k=3)
-explanation = explain(model_input, class_id=result["class_id"] if class_choice == PREDICTED else CLASS_NAMES.index(class_choice))
+result = predict_model_input(model_input, top_k=3, model_name=model_name)
+chosen_class = result["class_id"] if class_choice == PREDICTED else CLASS_NAMES.index(class_choice)
+explanation = explain(model_input, class_id=chosen_class, model_name=model_name)
 
 with input_column:
     st.markdown("**The model input**")
-    st.image(app_ui.upscale(model_input, INPUT_SCALE), caption=caption)
+    st.image(upscale(model_input, INPUT_SCALE), caption=caption)
 with cam_slot:
     st.markdown(f"**Grad-CAM for {CLASS_NAMES[explanation.class_id]}**")
     st.image(
-        app_ui.grad_cam_overlay(model_input, explanation.heatmap, INPUT_SCALE),
+        grad_cam_overlay(model_input, explanation.heatmap, INPUT_SCALE),
         caption=f"Computed at layer {explanation.heatmap_layer}",
     )
-    st.image(app_ui.heat_legend(INPUT_SCALE * 28), caption="blue: ignored, red: decisive")
+    st.image(heat_legend(INPUT_SCALE * 28), caption="blue: ignored, red: decisive")
 with prediction_column:
     st.markdown("**The prediction**")
-    app_ui.show_prediction(result)
+    show_prediction(result)
 st.caption(
     "Grad-CAM (Selvaraju et al., 2017) weighs the last conv layer's maps by how much each one raises the chosen "
     "class's score. Warm colours mark the regions that made the network say that class; choose another class "
@@ -125,4 +134,4 @@ st.caption(
     f"{maps.shape[-1]} channels of {maps.shape[0]}x{maps.shape[1]} after the ReLU; each is scaled to its own "
     f"peak (dark: no response). {silent} of {maps.shape[-1]} channels stay silent for this image."
 )
-st.image(app_ui.feature_map_grid(maps))
+st.image(feature_map_grid(maps))

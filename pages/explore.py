@@ -3,22 +3,25 @@
 import numpy as np
 import streamlit as st
 
-import app_ui
 from cnn.config import CLASS_NAMES
+from cnn.predict import predict
+from cnn.render import upscale
+from ui.layout import page_header
+from ui.loaders import load_sample, require_model
+from ui.prediction import show_prediction
 
 INPUT_SCALE = 10
 
-app_ui.page_header(
-    "Explore",
-    ":material/shuffle:",
+page_header(
+    "pages/explore.py",
     "A random image from the test set, which the network never saw during training, its true label and "
     "the network's three best answers. Press **Next** for another one.",
 )
-app_ui.require_model()
+require_model()
 
 
 def next_sample() -> None:
-    images, _ = app_ui.load_sample()
+    images, _ = load_sample()
     st.session_state["explore_index"] = int(np.random.default_rng().integers(len(images)))
     st.session_state["explore_seen"] = st.session_state.get("explore_seen", 0) + 1
 
@@ -26,7 +29,10 @@ def next_sample() -> None:
 if "explore_index" not in st.session_state:
     next_sample()
 
-image, true_class, result = app_ui.describe_sample(st.session_state["explore_index"])
+images, labels = load_sample()
+index = st.session_state["explore_index"]
+image, true_class = images[index], int(labels[index])
+result = predict(image, top_k=3)
 correct = result["class_id"] == true_class
 if correct and st.session_state.get("explore_scored") != st.session_state["explore_seen"]:
     st.session_state["explore_right"] = st.session_state.get("explore_right", 0) + 1
@@ -34,12 +40,12 @@ st.session_state["explore_scored"] = st.session_state["explore_seen"]  # count e
 
 image_column, answer_column = st.columns([1, 2], gap="large")
 with image_column:
-    st.image(app_ui.upscale(image, INPUT_SCALE), caption=f"Test image #{st.session_state['explore_index']}")
+    st.image(upscale(image, INPUT_SCALE), caption=f"Test image #{st.session_state['explore_index']}")
     st.button("Next", key="explore_next", type="primary", icon=":material/skip_next:", on_click=next_sample)
 with answer_column:
     st.markdown(f"**True class:** {CLASS_NAMES[true_class]}")
     with st.container(key="explore_answer"):
-        app_ui.show_prediction(result)
+        show_prediction(result)
     if correct:
         st.success(f"Right: the network says {result['prediction']}.", icon=":material/check_circle:")
     else:

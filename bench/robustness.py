@@ -1,12 +1,14 @@
 """Robustness benchmark: does the app classify what users actually send?
 
-python -m cnn.robustness [--count 1000] [--out assets/robustness.json]
+python -m bench.robustness [--count 1000] [--out assets/robustness.json]
 
 From the official test split it renders input sets that look like user input (product-photo
 renders, transparent cut-outs, canvas outline sketches, mouse-drawn sketches with wobble and
 gaps) and reports top-1 accuracy through the public predict path beside the clean accuracy,
 the model's own accuracy on the same clean images (what preprocessing must not lose), each
-sketch set once more without the sketch path (what that path is worth), and the goals below.
+sketch set once more without the sketch path (what that path is worth), how the unsure rule flags
+wrong and right answers in each set, the doodle benchmark per category (bench/drawn_doodles.py,
+drawings the training generators did not make), and the goals below.
 """
 
 import argparse
@@ -32,6 +34,9 @@ TARGETS: tuple[Target, ...] = (
     ("photo renders below clean", "points_below_clean.photo", "<=", "points", 3.0),
     ("transparent cut-outs below clean", "points_below_clean.cutout", "<=", "points", 3.0),
     ("outline sketches", "accuracy_percent.outline_sketch", ">=", "%", 75.0),
+    ("doodle benchmark, top-1", "doodles.overall.top1_percent", ">=", "%", 75.0),
+    ("doodles: wrong answers flagged unsure", "doodles.overall.wrong_flagged_percent", ">=", "%", 70.0),
+    ("doodles: right answers flagged unsure", "doodles.overall.right_flagged_percent", "<=", "%", 15.0),
 )
 
 
@@ -214,12 +219,23 @@ def render_set(input_set: InputSet, images: np.ndarray, seed: int) -> list:
     return [input_set.render(image, np.random.default_rng([seed, index])) for index, image in enumerate(images)]
 
 
-def accuracy_of(inputs: list, labels: np.ndarray, sketch: bool, model_name: str = DEFAULT_MODEL) -> float:
+def accuracy_of(inputs: list, labels: np.ndarray, sketch: bool, model_name: str | None = None) -> float:
+    return scored(inputs, labels, sketch, model_name)["accuracy"]
+
+
+def scored(inputs: list, labels: np.ndarray, sketch: bool, model_name: str | None = None) -> dict:
+    """Accuracy through predict_batch, and the share of wrong and right answers its unsure flag marks."""
     from cnn.predict import predict_batch
 
     results = predict_batch(inputs, model_name=model_name, sketch=sketch)
-    predicted = np.array([result.get("class_id", -1) for result in results])
-    return float((predicted == labels).mean())
+    right = np.array([result.get("class_id", -1) for result in results]) == labels
+    unsure = np.array([result.get("unsure", True) for result in results])
+    return {
+        "accuracy": float(right.mean()),
+        "wrong_flagged": round(float(unsure[~right].mean()), 4) if (~right).any() else None,
+        "right_flagged": round(float(unsure[right].mean()), 4) if right.any() else None,
+        "model": results[0].get("model") if results else None,
+    }
 
 
 def model_accuracy(images: np.ndarray, labels: np.ndarray, model_name: str = DEFAULT_MODEL) -> float:
@@ -231,36 +247,46 @@ def model_accuracy(images: np.ndarray, labels: np.ndarray, model_name: str = DEF
     return float((predictions == labels).mean())
 
 
-def run(count: int, seed: int, model_name: str = DEFAULT_MODEL) -> dict:
+def run(count: int, seed: int, model_name: str | None = None, doodles_per_style: int = 12) -> dict:
+    """Every input set through predict_batch. model_name None: what the app runs (the drawing model for sketches)."""
     from cnn.data import load_fashion_mnist
 
     _, (x_test, y_test) = load_fashion_mnist()
     chosen = stratified_indices(y_test, count, seed)
     images, labels = x_test[chosen], y_test[chosen]
-    direct_accuracy = model_accuracy(images, labels, model_name)
+    direct_accuracy = model_accuracy(images, labels, model_name or DEFAULT_MODEL)
     print(f"  {'model, directly':<16} {direct_accuracy:7.2%}", flush=True)
     sets = []
     for input_set in INPUT_SETS:
         started = time.perf_counter()
         inputs = render_set(input_set, images, seed)
+        score = scored(inputs, labels, input_set.sketch, model_name)
         entry = {
             "name": input_set.name,
             "description": input_set.description,
             "sketch_path": input_set.sketch,
-            "accuracy": round(accuracy_of(inputs, labels, input_set.sketch, model_name), 4),
+            "model": score["model"],
+            "accuracy": round(score["accuracy"], 4),
+            "wrong_flagged": score["wrong_flagged"],
+            "right_flagged": score["right_flagged"],
             "count": len(labels),
         }
         line = f"  {input_set.name:<16} {entry['accuracy']:7.2%}"
         if input_set.sketch:
             # The same drawings through the photo path: what the sketch path's stroke thickening is worth.
-            entry["accuracy_without_sketch_path"] = round(accuracy_of(inputs, labels, False, model_name), 4)
+            entry["accuracy_without_sketch_path"] = round(accuracy_of(inputs, labels, False, score["model"]), 4)
             line += f"  (without the sketch path {entry['accuracy_without_sketch_path']:.2%})"
         sets.append(entry)
         print(f"{line}  ({time.perf_counter() - started:.0f} s)", flush=True)
 
+    from bench.drawn_doodles import print_report, run as run_doodles
+
+    doodles = run_doodles(doodles_per_style, seed, model_name)
+    doodles["overall"] |= {f"{name}_percent": round(100 * doodles["overall"][name], 2) for name in ("top1", "wrong_flagged", "right_flagged")}
+    print_report(doodles)
     clean_accuracy = sets[0]["accuracy"]
     report = {
-        "model": model_name,
+        "model": model_name or "what the app runs: the cnn for photos, the drawing model for drawings",
         "count": count,
         "seed": seed,
         "model_accuracy": round(direct_accuracy, 4),
@@ -269,6 +295,7 @@ def run(count: int, seed: int, model_name: str = DEFAULT_MODEL) -> dict:
         "points_below_clean": {entry["name"]: round(100 * (clean_accuracy - entry["accuracy"]), 2) for entry in sets[1:]},
         "accuracy_percent": {entry["name"]: round(100 * entry["accuracy"], 2) for entry in sets},
         "sets": sets,
+        "doodles": doodles,
     }
     report["targets"] = check_targets(report, TARGETS)
     for target in report["targets"]:
@@ -283,12 +310,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=1000, help="test images per set (stratified)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--model", default=None, help="default: what the app runs (the drawing model for drawings)")
     parser.add_argument("--out", default=str(ROBUSTNESS_PATH))
     args = parser.parse_args(argv)
     print(f"Robustness of {args.model!r} on {args.count} test images per set, through predict():")
     report = run(args.count, args.seed, args.model)
-    report["command"] = "python -m cnn.robustness " + shlex.join(sys.argv[1:] if argv is None else argv)
+    report["command"] = "python -m bench.robustness " + shlex.join(sys.argv[1:] if argv is None else argv)
     write_json(args.out, report)
     print(f"-> {args.out}")
 

@@ -3,37 +3,51 @@
 import numpy as np
 import streamlit as st
 
-import app_ui
-from cnn.config import CLASS_NAMES, MODEL_NAMES
+from cnn.config import CLASS_NAMES
+from cnn.evaluate import misclassified_indices
+from cnn.registry import MODEL_NAMES
+from cnn.render import upscale
+from ui import training
+from ui.layout import page_header, stop_with_error
+from ui.loaders import (
+    SAMPLE_NAME,
+    load_benchmark,
+    load_history,
+    load_robustness,
+    load_sample,
+    load_test_set,
+    model_label,
+    required_metrics,
+    trained_models,
+)
 
 GALLERY_COLUMNS = 8
 GALLERY_SIZE = 24
 GALLERY_SCALE = 4
 ALL_CLASSES = "All classes"
 
-app_ui.page_header(
-    "Training",
-    ":material/monitoring:",
+page_header(
+    "pages/training.py",
     "How the network learnt and how well it does, from the files training wrote: the loss and accuracy after "
     "every epoch, the test-set confusion matrix and per-class scores, the test images it gets wrong, and how it "
     "compares with two simpler models.",
 )
 
-available = app_ui.trained_models()
+available = trained_models()
 if not available:
-    app_ui.stop_with_error("No trained model with a metrics file in assets/. Train one: `python -m cnn.train --model cnn`.")
-model_name = st.selectbox("Model", available, format_func=lambda name: app_ui.MODEL_LABELS.get(name, name), key="training_model")
-metrics = app_ui.required_metrics(model_name)
+    stop_with_error("No trained model with a metrics file in assets/. Train one: `python -m cnn.train --model cnn`.")
+model_name = st.selectbox("Model", available, format_func=model_label, key="training_model")
+metrics = required_metrics(model_name)
 
 # ---- Learning curves.
 st.subheader("Learning curves")
-history = app_ui.load_history(model_name)
+history = load_history(model_name)
 if history is None:
     st.info(f"No training history for {model_name} in assets/.", icon=":material/info:")
 else:
     loss_column, accuracy_column = st.columns(2, gap="large")
-    loss_column.altair_chart(app_ui.history_chart(history, "loss", metrics.get("best_epoch")), width="stretch")
-    accuracy_column.altair_chart(app_ui.history_chart(history, "accuracy", metrics.get("best_epoch")), width="stretch")
+    loss_column.altair_chart(training.history_chart(history, "loss", metrics.get("best_epoch")), width="stretch")
+    accuracy_column.altair_chart(training.history_chart(history, "accuracy", metrics.get("best_epoch")), width="stretch")
     st.caption(
         f"{len(history['loss'])} epochs on {metrics['train_size']:,} training images, checked on {metrics['val_size']:,} "
         f"held-out validation images after each one. The dashed line marks epoch {metrics['best_epoch']}, whose "
@@ -52,7 +66,7 @@ normalise = st.toggle("Show row percentages (recall) instead of counts", key="tr
 matrix = np.asarray(metrics["confusion_matrix"])
 matrix_column, table_column = st.columns([3, 2], gap="large")
 with matrix_column:
-    st.altair_chart(app_ui.confusion_chart(metrics["confusion_matrix"], normalise), width="stretch")
+    st.altair_chart(training.confusion_chart(metrics["confusion_matrix"], normalise), width="stretch")
     off_diagonal = matrix * (1 - np.eye(len(CLASS_NAMES), dtype=matrix.dtype))
     worst = np.dstack(np.unravel_index(np.argsort(-off_diagonal, axis=None)[:3], matrix.shape))[0]
     st.caption(
@@ -63,7 +77,7 @@ with matrix_column:
 with table_column:
     st.markdown("**Per-class scores**")
     st.dataframe(
-        app_ui.per_class_table(metrics),
+        training.per_class_table(metrics),
         hide_index=True,
         width="stretch",
         height=400,
@@ -80,29 +94,34 @@ with table_column:
 
 # ---- Mistakes.
 st.subheader("Mistakes")
-images, labels, test_set_name = app_ui.load_test_set()
-app_ui.require_model(model_name)
-probabilities = app_ui.test_set_probabilities(model_name)
+images, labels, test_set_name = load_test_set()
 class_filter = st.selectbox("True class", [ALL_CLASSES, *CLASS_NAMES], key="training_mistake_class")
-wrong = app_ui.misclassified_indices(
-    labels, probabilities, None if class_filter == ALL_CLASSES else CLASS_NAMES.index(class_filter)
-)
+true_class = None if class_filter == ALL_CLASSES else CLASS_NAMES.index(class_filter)
+if len(images) == metrics["test_size"] and "test_mistakes" in metrics:
+    # The full test set: its mistakes were listed by the training command, most confident first.
+    mistakes = [(index, predicted, p) for index, predicted, p in metrics["test_mistakes"] if true_class in (None, labels[index])]
+else:
+    # Without the full test set (Community Cloud) or its listed mistakes: the shipped sample, scored here.
+    images, labels = load_sample()
+    test_set_name = SAMPLE_NAME.format(count=len(images))
+    probabilities = training.sample_probabilities(model_name)
+    wrong = misclassified_indices(labels, probabilities, true_class)
+    mistakes = [(index, int(probabilities[index].argmax()), float(probabilities[index].max())) for index in wrong]
 st.caption(
-    f"{len(wrong):,} mistakes on {test_set_name}; the {min(GALLERY_SIZE, len(wrong))} the network was most "
+    f"{len(mistakes):,} mistakes on {test_set_name}; the {min(GALLERY_SIZE, len(mistakes))} the network was most "
     "sure about are shown. Some are arguably mislabelled: Fashion-MNIST's labels are not perfect."
 )
 gallery = st.columns(GALLERY_COLUMNS)
-for position, index in enumerate(wrong[:GALLERY_SIZE]):
-    predicted = int(probabilities[index].argmax())
+for position, (index, predicted, probability) in enumerate(mistakes[:GALLERY_SIZE]):
     gallery[position % GALLERY_COLUMNS].image(
-        app_ui.upscale(images[index], GALLERY_SCALE),
-        caption=f"{CLASS_NAMES[labels[index]]} → {CLASS_NAMES[predicted]} ({probabilities[index, predicted]:.0%})",
+        upscale(images[index], GALLERY_SCALE),
+        caption=f"{CLASS_NAMES[labels[index]]} → {CLASS_NAMES[predicted]} ({probability:.0%})",
     )
 st.caption("Caption: true class → predicted class (the network's confidence).")
 
 # ---- The CNN beside simpler models.
 st.subheader("CNN vs simpler models")
-comparison = app_ui.comparison_table()
+comparison = training.comparison_table()
 st.dataframe(
     comparison,
     hide_index=True,
@@ -119,7 +138,7 @@ st.dataframe(
 missing = [name for name in MODEL_NAMES if name not in available]
 if missing:
     st.info(
-        f"No trained {', '.join(app_ui.MODEL_LABELS[name] for name in missing)} in assets/ yet: "
+        f"No trained {', '.join(model_label(name) for name in missing)} in assets/ yet: "
         + "; ".join(f"`python -m cnn.train --model {name} --out assets/`" for name in missing)
         + ".",
         icon=":material/info:",
@@ -128,12 +147,12 @@ st.caption(
     "Baseline CNN: two small conv layers. MLP: no convolutions at all, every pixel wired to every unit. "
     "Latency: the median of 30 predict() calls on single 28x28 test images, preprocessing included, timed on "
     "this server when the page was first opened (so it depends on the server's load). "
-    + (app_ui.benchmark_note() or "")
+    + (training.benchmark_note() or "")
 )
 
 # ---- Robustness.
 st.subheader("Robustness to real inputs")
-robustness = app_ui.load_robustness()
+robustness = load_robustness()
 if robustness is None:
     st.info(
         "No robustness report in assets/ yet. `python -m cnn.robustness` writes one: accuracy on test images "
@@ -165,7 +184,7 @@ else:
             "accuracy": st.column_config.ProgressColumn("accuracy", format="percent", min_value=0.0, max_value=1.0),
         },
     )
-    st.dataframe(app_ui.targets_table(robustness["targets"]), hide_index=True, width="stretch")
+    st.dataframe(training.targets_table(robustness["targets"]), hide_index=True, width="stretch")
     st.caption(
         f"Measured by `{robustness['command']}`. Drawings go through the Draw page's sketch path, which evens out "
         "the pen's width; the column beside shows the same drawings through the photo path."
@@ -173,11 +192,11 @@ else:
 
 # ---- Speed and memory.
 st.subheader("Speed and memory")
-benchmark = app_ui.load_benchmark()
+benchmark = load_benchmark()
 if benchmark is None or "targets" not in benchmark:
     st.info("No benchmark in assets/ yet: `python -m cnn.bench` measures speed, start-up and memory.", icon=":material/info:")
 else:
-    st.dataframe(app_ui.targets_table(benchmark["targets"]), hide_index=True, width="stretch")
+    st.dataframe(training.targets_table(benchmark["targets"]), hide_index=True, width="stretch")
     machine = benchmark["machine"]
     png_bound = benchmark["batch"]["png_bound_fraction_of_raw"]["decode_image"]
     st.caption(

@@ -1,0 +1,72 @@
+"""Pictures of what the network sees, as NumPy arrays: crisp upscaling, colour ramps, Grad-CAM overlays
+and feature-map mosaics. Pure NumPy, no Streamlit and no matplotlib: the pages only display the arrays,
+and tests check them directly."""
+
+import numpy as np
+
+PIXEL_SCALE = 10  # a 28x28 image shown 280x280: each model pixel is a crisp 10x10 block
+
+# Colour ramps as (position, RGB) anchors, interpolated linearly.
+HEAT_COLOURS = ((0.0, (0, 0, 140)), (0.35, (0, 160, 255)), (0.6, (90, 230, 90)), (0.8, (255, 210, 0)), (1.0, (220, 20, 20)))
+MAP_COLOURS = ((0.0, (10, 10, 30)), (0.3, (60, 40, 120)), (0.6, (40, 150, 140)), (0.85, (170, 220, 60)), (1.0, (255, 240, 90)))
+
+
+def upscale(image: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:
+    """A small image (H, W) or (H, W, 3), uint8 or float 0..1, blown up with nearest-neighbour so pixels stay crisp."""
+    array = np.asarray(image)
+    if array.dtype != np.uint8:
+        array = (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8)
+    return np.repeat(np.repeat(array, scale, axis=0), scale, axis=1)
+
+
+def colourise(values: np.ndarray, anchors=HEAT_COLOURS) -> np.ndarray:
+    """Values in 0..1, any shape -> float RGB in 0..1, shape + (3,)."""
+    positions = [position for position, _ in anchors]
+    channels = [np.interp(values, positions, [colour[channel] / 255 for _, colour in anchors]) for channel in range(3)]
+    return np.stack(channels, axis=-1)
+
+
+def grad_cam_overlay(
+    model_input: np.ndarray, heatmap: np.ndarray, scale: int = PIXEL_SCALE, strength: float = 0.65
+) -> np.ndarray:
+    """The 28x28 model input in grey with the Grad-CAM heatmap coloured on top, upscaled: uint8 RGB.
+
+    The colour's opacity follows the heat, so regions the network ignores stay plain grey.
+    """
+    grey = np.repeat(np.asarray(model_input, dtype=np.float32)[..., np.newaxis], 3, axis=-1)
+    opacity = strength * np.asarray(heatmap, dtype=np.float32)[..., np.newaxis]
+    return upscale((1 - opacity) * grey + opacity * colourise(heatmap), scale)
+
+
+def heat_legend(width: int = 28 * PIXEL_SCALE, height: int = 12) -> np.ndarray:
+    """The Grad-CAM colour ramp as a strip, from 'ignored' (left) to 'decisive' (right): uint8 RGB."""
+    ramp = colourise(np.linspace(0.0, 1.0, width))
+    return (np.repeat(ramp[np.newaxis], height, axis=0) * 255).round().astype(np.uint8)
+
+
+def feature_map_grid(maps: np.ndarray, columns: int | None = None, tile: int | None = None, gap: int = 2) -> np.ndarray:
+    """A layer's activations (H, W, C) as one uint8 RGB mosaic, each channel scaled to its own peak.
+
+    Per-channel scaling shows each filter's pattern; a channel that stays silent is left dark.
+    By default the mosaic is about 920 px wide: 8 large tiles a row up to 32 channels, else 16.
+    """
+    height, width, channels = maps.shape
+    columns = min(columns or (8 if channels <= 32 else 16), channels)
+    tile = tile or 920 // columns - gap
+    rows = -(-channels // columns)
+    scale = max(1, tile // max(height, width))
+    peaks = maps.max(axis=(0, 1))
+    normalised = np.divide(maps, peaks, out=np.zeros_like(maps, dtype=np.float32), where=peaks > 0)
+    cell_h, cell_w = height * scale + gap, width * scale + gap
+    mosaic = np.full((rows * cell_h - gap, columns * cell_w - gap, 3), 255, dtype=np.uint8)
+    for channel in range(channels):
+        row, column = divmod(channel, columns)
+        tile_image = upscale(colourise(normalised[..., channel], MAP_COLOURS), scale)
+        mosaic[row * cell_h : row * cell_h + height * scale, column * cell_w : column * cell_w + width * scale] = tile_image
+    return mosaic
+
+
+def most_active_channels(maps: np.ndarray, count: int) -> np.ndarray:
+    """The indices of the layer's `count` channels with the highest peak for this image, strongest first."""
+    peaks = maps.max(axis=(0, 1))  # (C,)
+    return np.argsort(-peaks, kind="stable")[:count]
