@@ -119,6 +119,114 @@ def render_cutout(image: np.ndarray, rng: np.random.Generator) -> bytes:
     return buffer.getvalue()
 
 
+# ---------------------------------------------------------------------------------------
+# Busy photos: an item on a textured or outdoor background, worn on a body, or folded.
+
+GARMENTS = (0, 2, 3, 4, 6)  # tops, dresses and coats: what people wear on the body and fold
+
+
+def texture(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """(height, width, 3) float in 0..1: wooden planks, a woven fabric or an outdoor scene."""
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+    kind = int(rng.integers(0, 3))
+    if kind == 0:  # wood: planks with grain
+        plank = rng.uniform(40, 90)
+        base = np.array([rng.uniform(0.45, 0.7), rng.uniform(0.3, 0.45), rng.uniform(0.15, 0.3)], dtype=np.float32)
+        grain = 0.08 * np.sin(2 * np.pi * (cols / rng.uniform(6, 14) + 0.6 * smooth_noise(rng, max(width, height), 5, 1.0)[:height, :width]))
+        planks = 0.06 * ((rows // plank) % 2) + 0.04 * ((rows % plank) < 2)
+        return np.clip(base * (1 + grain - planks)[..., None], 0, 1)
+    if kind == 1:  # fabric: a woven check in two colours
+        first, second = rng.uniform(0.2, 0.9, 3), rng.uniform(0.2, 0.9, 3)
+        period = rng.uniform(8, 30)
+        check = (((rows // period) + (cols // period)) % 2)[..., None]
+        weave = 0.05 * np.sin(rows * 1.7)[..., None] * np.sin(cols * 1.7)[..., None]
+        return np.clip(first * check + second * (1 - check) + weave, 0, 1).astype(np.float32)
+    # outdoors: sky above, grass or a path below, leafy blotches
+    horizon = rng.uniform(0.3, 0.6) * height
+    sky = np.array([0.55, 0.75, 0.95], dtype=np.float32)
+    ground = np.array([rng.uniform(0.2, 0.4), rng.uniform(0.45, 0.65), rng.uniform(0.15, 0.3)], dtype=np.float32)
+    scene = np.where((rows < horizon)[..., None], sky, ground)
+    blotches = smooth_noise(rng, max(width, height), 12, 0.25)[:height, :width, None]
+    return np.clip(scene + blotches, 0, 1).astype(np.float32)
+
+
+def composite(background: np.ndarray, image: np.ndarray, rng: np.random.Generator, box) -> np.ndarray:
+    """The item, coloured as on a product page, laid over the background at box (width, height, left, top)."""
+    width, height, left, top = box
+    amount = upscale(image, width, height)[..., None]
+    colour = item_colour(rng)
+    silhouette = np.clip(amount / 0.1, 0.0, 1.0)  # the item's own outline, soft by a pixel or two
+    item = 1.0 - amount * (1.0 - colour)  # its look on white: the studio shading of the dataset
+    photo = background.copy()
+    region = photo[top : top + height, left : left + width]
+    photo[top : top + height, left : left + width] = region * (1 - silhouette) + item * silhouette
+    return photo
+
+
+def photo_bytes(photo: np.ndarray, rng: np.random.Generator) -> bytes:
+    photo = photo + rng.normal(0.0, 0.01, size=photo.shape).astype(np.float32)  # sensor noise
+    return encode_random_format(Image.fromarray((np.clip(photo, 0, 1) * 255).astype(np.uint8)), rng)
+
+
+def render_textured(image: np.ndarray, rng: np.random.Generator) -> bytes:
+    """The item lying on wooden planks, a woven fabric or outdoors, filling half to most of the frame."""
+    frame_width, frame_height = int(rng.integers(240, 500)), int(rng.integers(240, 500))
+    side = min(frame_width, frame_height)
+    box = random_item_box(rng, frame_width, frame_height, int(side * 0.5), int(side * 0.85), distortion=1.0)
+    return photo_bytes(composite(texture(rng, frame_width, frame_height), image, rng, box), rng)
+
+
+def render_worn(image: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A garment worn: a simple figure (head, neck, arms, legs) behind it, outdoors or on a plain wall."""
+    return render_worn_with_box(image, rng)[0]
+
+
+def render_worn_with_box(image: np.ndarray, rng: np.random.Generator) -> tuple[bytes, tuple[int, int, int, int]]:
+    """render_worn's photo and the garment's box (left, top, width, height): where a user would drag one."""
+    frame_width, frame_height = int(rng.integers(260, 420)), int(rng.integers(380, 560))
+    side = int(min(frame_width * 0.8, frame_height * 0.55))
+    width = height = side
+    left = int(np.clip((frame_width - width) // 2 + rng.integers(-20, 21), 0, frame_width - width))
+    top = int(frame_height * rng.uniform(0.2, 0.28))
+    background = texture(rng, frame_width, frame_height) if rng.random() < 0.6 else np.ones((frame_height, frame_width, 3), np.float32) * light_background(rng)
+    skin = np.array([rng.uniform(0.45, 0.95), rng.uniform(0.3, 0.75), rng.uniform(0.2, 0.6)], dtype=np.float32)
+    figure = Image.new("L", (frame_width, frame_height), 0)
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(figure)
+    centre = left + width // 2
+    head = side * 0.16
+    draw.ellipse((centre - head, top - 2.3 * head, centre + head, top - 0.2 * head), fill=255)  # head
+    draw.rectangle((centre - head * 0.4, top - 0.5 * head, centre + head * 0.4, top + 0.2 * head), fill=255)  # neck
+    for sign in (-1, 1):
+        draw.line((centre + sign * width * 0.42, top + height * 0.15, centre + sign * width * 0.55, top + height * 0.85),
+                  fill=255, width=int(side * 0.07))  # fmt: skip  an arm
+        draw.rectangle((centre + sign * width * 0.05 - width * 0.07, top + height * 0.9, centre + sign * width * 0.05 + width * 0.07,
+                        frame_height), fill=255)  # fmt: skip  a leg
+    body = np.asarray(figure, dtype=np.float32)[..., None] / 255
+    background = background * (1 - body) + skin * body
+    rows, cols = np.flatnonzero((image > ITEM_THRESHOLD).any(axis=1)), np.flatnonzero((image > ITEM_THRESHOLD).any(axis=0))
+    scale = side / image.shape[0]
+    box = (left + int(cols[0] * scale), top + int(rows[0] * scale), int((cols[-1] - cols[0] + 1) * scale), int((rows[-1] - rows[0] + 1) * scale))
+    return photo_bytes(composite(background, image, rng, (width, height, left, top)), rng), box
+
+
+def render_folded(image: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A folded garment: its top (collar and shoulders) over a squarer body, sleeves tucked, on a table or floor."""
+    rows = np.flatnonzero((image > ITEM_THRESHOLD).any(axis=1))
+    top, bottom = (rows[0], rows[-1]) if len(rows) else (0, 27)
+    upper = image[top : top + max(4, int((bottom - top) * rng.uniform(0.55, 0.7)))]
+    squashed = np.asarray(Image.fromarray(upper).resize((28, 28), Image.Resampling.BICUBIC))
+    squashed = squashed.copy()
+    squashed[:, :3] = 0
+    squashed[:, -3:] = 0  # sleeves folded behind
+    frame_width, frame_height = int(rng.integers(220, 420)), int(rng.integers(220, 420))
+    side = min(frame_width, frame_height)
+    box = random_item_box(rng, frame_width, frame_height, int(side * 0.5), int(side * 0.85), distortion=1.15)
+    background = texture(rng, frame_width, frame_height) if rng.random() < 0.5 else np.ones((frame_height, frame_width, 3), np.float32) * light_background(rng)
+    return photo_bytes(composite(background, squashed, rng, box), rng)
+
+
 def item_mask(image: np.ndarray, width: int, height: int) -> Image.Image:
     """The item's silhouette, smoothly upscaled to width x height, as a 0/255 "L" image."""
     smooth = upscale(image, width, height) * 255
@@ -191,6 +299,7 @@ class InputSet:
     description: str
     render: Callable[[np.ndarray, np.random.Generator], object] | None
     sketch: bool  # sent through the Draw page's sketch path
+    classes: tuple[int, ...] | None = None  # only these classes make sense in the set (None: all ten)
 
 
 INPUT_SETS = (
@@ -201,6 +310,12 @@ INPUT_SETS = (
     InputSet("outline_sketch", "outline traced with a 3-16 px pen on the 280x280 canvas, no fill", 
              render_outline_sketch, True),
     InputSet("mouse_sketch", "outline drawn with a mouse: wobbly strokes with gaps", render_mouse_sketch, True),
+    InputSet("textured", "item on wooden planks, a woven fabric or outdoors (busy background)", render_textured, False),
+    InputSet("worn", "garment worn on a simple figure, outdoors or on a plain wall (tops, dresses, coats)", render_worn,
+             False, GARMENTS),
+    InputSet("worn_boxed", "the worn set with a box drawn around the garment, as on the Upload page's canvas",
+             render_worn_with_box, False, GARMENTS),
+    InputSet("folded", "garment folded: its top over a squarer body, on a table or floor", render_folded, False, GARMENTS),
 )
 
 
@@ -224,10 +339,14 @@ def accuracy_of(inputs: list, labels: np.ndarray, sketch: bool, model_name: str 
 
 
 def scored(inputs: list, labels: np.ndarray, sketch: bool, model_name: str | None = None) -> dict:
-    """Accuracy through predict_batch, and the share of wrong and right answers its unsure flag marks."""
+    """Accuracy through predict_batch, and the share of wrong and right answers its unsure flag marks.
+    Inputs may be (image, box) pairs: the box a user drew around the item."""
     from cnn.predict import predict_batch
 
-    results = predict_batch(inputs, model_name=model_name, sketch=sketch)
+    boxes = None
+    if inputs and isinstance(inputs[0], tuple):
+        inputs, boxes = [image for image, _ in inputs], [box for _, box in inputs]
+    results = predict_batch(inputs, model_name=model_name, sketch=sketch, boxes=boxes)
     right = np.array([result.get("class_id", -1) for result in results]) == labels
     unsure = np.array([result.get("unsure", True) for result in results])
     return {
@@ -259,8 +378,12 @@ def run(count: int, seed: int, model_name: str | None = None, doodles_per_style:
     sets = []
     for input_set in INPUT_SETS:
         started = time.perf_counter()
-        inputs = render_set(input_set, images, seed)
-        score = scored(inputs, labels, input_set.sketch, model_name)
+        chosen_images, chosen_labels = images, labels
+        if input_set.classes is not None:
+            keep = np.isin(labels, input_set.classes)
+            chosen_images, chosen_labels = images[keep], labels[keep]
+        inputs = render_set(input_set, chosen_images, seed)
+        score = scored(inputs, chosen_labels, input_set.sketch, model_name)
         entry = {
             "name": input_set.name,
             "description": input_set.description,
@@ -269,12 +392,12 @@ def run(count: int, seed: int, model_name: str | None = None, doodles_per_style:
             "accuracy": round(score["accuracy"], 4),
             "wrong_flagged": score["wrong_flagged"],
             "right_flagged": score["right_flagged"],
-            "count": len(labels),
+            "count": len(chosen_labels),
         }
         line = f"  {input_set.name:<16} {entry['accuracy']:7.2%}"
         if input_set.sketch:
             # The same drawings through the photo path: what the sketch path's stroke thickening is worth.
-            entry["accuracy_without_sketch_path"] = round(accuracy_of(inputs, labels, False, score["model"]), 4)
+            entry["accuracy_without_sketch_path"] = round(accuracy_of(inputs, chosen_labels, False, score["model"]), 4)
             line += f"  (without the sketch path {entry['accuracy_without_sketch_path']:.2%})"
         sets.append(entry)
         print(f"{line}  ({time.perf_counter() - started:.0f} s)", flush=True)

@@ -12,6 +12,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnn.cutout import boxed_region, busy_background, cut_out
+from cnn.errors import InvalidImageError, NothingDrawnError  # noqa: F401  raised by every stage
 from cnn.png import open_png
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -23,26 +25,52 @@ OPAQUE_ALPHA = 0.99  # an alpha plane at least this everywhere carries no shape 
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00", b"MM\x00*")
 
 
-class InvalidImageError(ValueError):
-    """The input cannot be classified; the message says why in words a user understands."""
+def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Any accepted input -> (grey, alpha or None), each (H, W) float32 in 0..1; no alpha if it is opaque.
 
-
-class NothingDrawnError(InvalidImageError):
-    """The image holds no item: one flat colour, or fully transparent (an empty canvas)."""
-
-
-def read_planes(image) -> tuple[np.ndarray, np.ndarray | None]:
-    """Any accepted input -> (grey, alpha or None), each (H, W) float32 in 0..1; no alpha if it is opaque."""
+    box (left, top, width, height) in the image's pixels: the item is inside it. An opaque photo on a
+    busy background, or with a box, gets its item cut out as the alpha plane (cnn/cutout.py).
+    """
     if image is None:
         raise InvalidImageError("No image was given.")
     if isinstance(image, np.ndarray):
         if image.size == 0:
             raise InvalidImageError("The image array is empty.")
-        return array_to_planes(image)
-    if isinstance(image, Image.Image):
+        if box is not None:  # an array with a box goes the way of a photo
+            image = Image.fromarray(array_to_uint8(image))
+    elif isinstance(image, Image.Image):
         check_pixel_count(image.width, image.height)
-        return pil_to_arrays(image)
-    return pil_to_arrays(decode_image(read_bytes(image)))
+    else:
+        image = decode_image(read_bytes(image))
+    boxed = None
+    if box is not None:
+        boxed = boxed_region(image.width, image.height, box)
+        image = image.crop(boxed.region)
+    if isinstance(image, np.ndarray):
+        return array_to_planes(image)
+    grey, alpha = pil_to_arrays(image)
+    if alpha is None and (boxed is not None or busy_background(image)):
+        scale = grey.shape[1] / image.width  # the planes may be a shrunk working copy
+        inner = None if boxed is None else tuple(round(value * scale) for value in boxed.box)
+        alpha = cut_out(working_rgb(image, grey), inner)
+    return grey, alpha
+
+
+def array_to_uint8(array: np.ndarray) -> np.ndarray:
+    """An image array as uint8 for PIL, by the same rules as array_to_planes."""
+    grey, alpha = array_to_planes(array)
+    if array.ndim == 3 and array.shape[-1] in (3, 4) and array.dtype == np.uint8:
+        return array
+    planes = grey if alpha is None else np.dstack([grey, grey, grey, alpha])
+    return np.round(planes * 255).astype(np.uint8)
+
+
+def working_rgb(image: Image.Image | None, grey: np.ndarray) -> Image.Image:
+    """The photo in RGB at the size of its grey plane, for the cut-out; grey itself where there is no colour."""
+    if image is None or image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV"):
+        return Image.fromarray(np.round(grey * 255).astype(np.uint8)).convert("RGB")
+    rgb = image.convert("RGB")
+    return rgb if rgb.size == (grey.shape[1], grey.shape[0]) else rgb.resize((grey.shape[1], grey.shape[0]), Image.Resampling.BOX)
 
 
 def read_bytes(source) -> bytes:

@@ -10,7 +10,8 @@ import numpy as np
 from PIL import Image
 
 from cnn.config import IMAGE_SIZE
-from cnn.decode import InvalidImageError, NothingDrawnError, read_planes
+from cnn.decode import read_planes
+from cnn.errors import InvalidImageError, NothingDrawnError
 
 BLANK_INK = 0.08  # peak contrast below which an image counts as empty
 CROP_FRACTION = 0.2  # pixels above this share of the peak contrast belong to the item (0.1: JPEG noise widens the crop)
@@ -19,32 +20,35 @@ SKETCH_STROKE_WIDTH = 2.0  # pixels at 28x28: what the training outlines look li
 BLANK_IMAGE = "Nothing drawn: the image is blank (one flat colour)."
 
 
-def preprocess(image, sketch: bool = False) -> np.ndarray:
+def preprocess(image, sketch: bool = False, box=None) -> np.ndarray:
     """The exact image the model sees: (28, 28) float32 in 0..1, item bright on black.
 
     sketch=True is the Draw page's path for pen strokes on a canvas (see sketch_to_ink).
+    box (left, top, width, height) in the image's pixels: the item is in there (the Upload page's canvas).
 
     A 28x28 input is taken as already framed (only its polarity is fixed), so a dataset
     image passes through unchanged; larger inputs are trimmed, scaled and centred.
     Raises InvalidImageError for anything that cannot be classified.
     """
-    (model_input,) = preprocess_many([image], sketch)
+    (model_input,) = preprocess_many([image], sketch, [box])
     if isinstance(model_input, InvalidImageError):
         raise model_input
     return model_input
 
 
-def preprocess_many(images: list, sketch: bool = False) -> list[np.ndarray | InvalidImageError]:
+def preprocess_many(images: list, sketch: bool = False, boxes: list | None = None) -> list[np.ndarray | InvalidImageError]:
     """preprocess() for each image: its model input, or the InvalidImageError that says why there is none.
+    boxes: one box (or None) per image.
 
     Opaque 28x28 images (dataset images) are finished together in whole-array steps: NumPy's
     fixed cost per call is then paid once per batch, not once per image.
     """
     model_inputs = [None] * len(images)
     framed = {}  # index -> (28, 28) grey plane, for the opaque 28x28 images
-    for index, image in enumerate(images):
+    boxes = boxes or [None] * len(images)
+    for index, (image, box) in enumerate(zip(images, boxes)):
         try:
-            grey, alpha = read_planes(image)
+            grey, alpha = read_planes(image, box)
             if alpha is None and grey.shape == (IMAGE_SIZE, IMAGE_SIZE):
                 framed[index] = grey
             else:

@@ -17,7 +17,7 @@ import numpy as np
 from cnn.artifacts import read_json
 from cnn.calibration import UnsureRule
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, metrics_path, serving_model_path
-from cnn.decode import InvalidImageError, NothingDrawnError  # noqa: F401  part of the public API
+from cnn.errors import InvalidImageError, NothingDrawnError  # noqa: F401  part of the public API
 from cnn.frame import preprocess, preprocess_many  # noqa: F401  preprocess is part of the public API
 from cnn.registry import DRAWING_MODEL
 from cnn.serving import CHUNK_SIZE, ServingModel
@@ -30,20 +30,22 @@ class Classified(NamedTuple):
     model_input: np.ndarray
 
 
-def predict(image, top_k: int = 3, model_name: str | None = None, sketch: bool = False) -> dict:
+def predict(image, top_k: int = 3, model_name: str | None = None, sketch: bool = False, box=None) -> dict:
     """Classify one image; `flask.jsonify(predict(request.files["file"]))` just works.
 
     Returns {"prediction", "class_id", "confidence", "unsure", "top_k": [{"label", "class_id",
     "probability"}, ...], "probabilities": {class name: probability}, "model"}. Probabilities are
     calibrated; "unsure" is the model's calibrated rule (cnn/calibration.py). model_name None runs
     what the app runs: the drawing model for sketch=True (the Draw page's path), else the cnn.
+    box (left, top, width, height) in the image's pixels: classify what is inside it only.
     Raises InvalidImageError (a ValueError) with a readable message for bad input.
     """
-    return classify(image, top_k, model_name, sketch).result
+    return classify(image, top_k, model_name, sketch, box).result
 
 
-def predict_batch(images, top_k: int = 3, model_name: str | None = None, sketch: bool = False) -> list[dict]:
-    """Classify many images, chunk by chunk; a bad image gets {"error": message} in its place."""
+def predict_batch(images, top_k: int = 3, model_name: str | None = None, sketch: bool = False, boxes=None) -> list[dict]:
+    """Classify many images, chunk by chunk; a bad image gets {"error": message} in its place.
+    boxes: one box (or None) per image, as predict() takes it."""
     model_name = resolve_model_name(model_name, sketch)
     model = load_model(model_name)
 
@@ -56,14 +58,17 @@ def predict_batch(images, top_k: int = 3, model_name: str | None = None, sketch:
         ]
 
     images = list(images)
-    chunks = [images[start : start + CHUNK_SIZE] for start in range(0, len(images), CHUNK_SIZE)]
-    classified_chunks = overlapped(lambda chunk: preprocess_many(chunk, sketch), classify_chunk, chunks)
+    boxes = list(boxes) if boxes is not None else [None] * len(images)
+    if len(boxes) != len(images):
+        raise ValueError(f"{len(boxes)} boxes for {len(images)} images: give one box (or None) per image.")
+    chunks = [(images[start : start + CHUNK_SIZE], boxes[start : start + CHUNK_SIZE]) for start in range(0, len(images), CHUNK_SIZE)]
+    classified_chunks = overlapped(lambda chunk: preprocess_many(chunk[0], sketch, chunk[1]), classify_chunk, chunks)
     return [result for chunk_results in classified_chunks for result in chunk_results]
 
 
-def classify(image, top_k: int = 3, model_name: str | None = None, sketch: bool = False) -> Classified:
+def classify(image, top_k: int = 3, model_name: str | None = None, sketch: bool = False, box=None) -> Classified:
     """predict()'s result together with the (28, 28) model input it was computed from, for UIs that show both."""
-    model_input = preprocess(image, sketch=sketch)
+    model_input = preprocess(image, sketch=sketch, box=box)
     return Classified(predict_model_input(model_input, top_k, resolve_model_name(model_name, sketch)), model_input)
 
 

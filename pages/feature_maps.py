@@ -4,12 +4,14 @@ import numpy as np
 import streamlit as st
 
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL
+from cnn.decode import decode_image
 from cnn.explain import explain
 from cnn.predict import InvalidImageError, NothingDrawnError, predict_model_input, preprocess, resolve_model_name
 from cnn.render import feature_map_grid, grad_cam_overlay, heat_legend, upscale
 from ui.canvas import sketch_canvas
 from ui.layout import page_header
 from ui.loaders import load_sample, require_model
+from ui.mark_item import mark_item
 from ui.prediction import show_prediction
 from ui.upload import UPLOAD_TYPES
 
@@ -62,9 +64,15 @@ elif source == "Drawing":
 else:
     upload = st.file_uploader("An image of one clothing item", type=UPLOAD_TYPES, key="maps_upload")
     if upload is not None:
+        box = None
         try:
-            model_input = preprocess(upload.getvalue())
-            caption = upload.name
+            with st.expander("Busy photo? Drag a box around the item", icon=":material/crop_free:"):
+                try:
+                    box = mark_item(decode_image(upload.getvalue()), key=f"maps_mark_{upload.file_id}")
+                except ValueError as error:  # too small to show on the canvas: classified whole
+                    st.info(str(error), icon=":material/info:")
+            model_input = preprocess(upload.getvalue(), box=box)
+            caption = upload.name if box is None else f"{upload.name}, inside your box"
         except InvalidImageError as error:
             st.error(f"**{upload.name}**: {error}", icon=":material/broken_image:")
             st.stop()

@@ -1,10 +1,12 @@
-"""Upload: classify your own images, several at once, and download the results as CSV."""
+"""Upload: classify your own images, several at once, mark the item on a busy photo, download the results as CSV."""
 
 import streamlit as st
 
+from cnn.decode import decode_image
 from cnn.render import upscale
 from ui.layout import page_header
 from ui.loaders import require_model
+from ui.mark_item import mark_item
 from ui.prediction import show_prediction
 from ui.upload import UPLOAD_TYPES, classify_file, results_table
 
@@ -13,8 +15,8 @@ INPUT_SCALE = 5  # the 28x28 model input shown 140x140
 page_header(
     "pages/upload.py",
     "Upload photos of clothing: PNG, JPEG, WebP, BMP or GIF, several at once. Each one is trimmed to the item, "
-    "turned grey, shrunk to 28x28 and centred, like the training photos. Photos of a single item on a plain, "
-    "light background work best.",
+    "turned grey, shrunk to 28x28 and centred, like the training photos. On a busy background (a floor, a "
+    "fabric, outdoors) the item is cut out first; if it is worn or the cut goes wrong, mark the item with a box.",
 )
 require_model()
 
@@ -26,6 +28,32 @@ if not uploads:
     st.stop()
 
 file_results = [classify_file(upload.name, upload.getvalue()) for upload in uploads]
+
+# ---- Mark the item: the canvas opens for one photo at a time, so a batch stays fast.
+markable = [index for index, file_result in enumerate(file_results) if file_result.result is not None]
+if markable:
+    with st.container(border=True, key="mark_item"):
+        st.markdown("**Busy photo, or a person wearing the item?** Drag a box around the item.")
+        chosen = st.selectbox(
+            "Photo to mark",
+            markable,
+            index=None,
+            format_func=lambda index: file_results[index].name,
+            placeholder="Choose a photo",
+            key="upload_mark_choice",
+        )
+        if chosen is not None:
+            data = uploads[chosen].getvalue()
+            try:
+                box = mark_item(decode_image(data), key=f"upload_mark_{uploads[chosen].file_id}")
+            except ValueError as error:
+                st.info(str(error), icon=":material/info:")
+                box = None
+            if box is None:
+                st.caption("No box yet: the whole photo is classified. Delete the box (the canvas's bin) to go back to it.")
+            else:
+                file_results[chosen] = classify_file(file_results[chosen].name, data, box=box)
+                st.caption(f"Classified inside your box: {box[2]:.0f}x{box[3]:.0f} pixels of the photo.")
 for file_result in file_results:
     if file_result.error:
         st.error(f"**{file_result.name}**: {file_result.error}", icon=":material/broken_image:")
