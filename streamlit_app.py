@@ -1,5 +1,8 @@
 """The app's entry point: `streamlit run streamlit_app.py`. A router only: every page, Home included,
-is a script in pages/, listed once in ui.layout.PAGES with its title, icon and URL."""
+is a script in app_pages/, listed once in ui.layout.PAGES with its title, icon and URL.
+
+The folder is not called pages/: Streamlit scans a folder of that name for its older multipage mode,
+and then answers a direct visit of /Draw with a "Page not found" dialog over the page."""
 
 import streamlit as st
 

@@ -175,10 +175,10 @@ def bench_explain(settings: Settings, model_name: str, pngs: list[bytes]) -> dic
     return {
         "input": "the single-image canvas PNGs",
         "feature_maps_page_ms": latency_summary(time_calls(feature_maps_page, calls, warmup)),
-        "feature_maps_page": "preprocess(png), predict_model_input, explain(..., class_id), as pages/feature_maps.py",
+        "feature_maps_page": "preprocess(png), predict_model_input, explain(..., class_id), as app_pages/feature_maps.py",
         "draw_page_ms": latency_summary(time_calls(draw_page, calls, warmup)),
         "draw_page": "classify(png, sketch=True), insights(...): Grad-CAM, every layer's strongest channels, the "
-        f"nearest training images and {', '.join(compared)} on the same input, as pages/draw.py",
+        f"nearest training images and {', '.join(compared)} on the same input, as app_pages/draw.py",
     }
 
 

@@ -643,3 +643,55 @@ def abstracted_set(images: np.ndarray, labels: np.ndarray, seed: int, workers: i
     """Each dataset image abstracted into one doodle: model inputs (N, 28, 28) float32 and labels (N,) uint8."""
     tasks = [(seed, images[start : start + CHUNK], labels[start : start + CHUNK], start) for start in range(0, len(images), CHUNK)]
     return _gather(_abstracted_chunk, tasks, workers)
+
+
+# ---------------------------------------------------------------------------------------
+# Contact sheet: what the drawing model learns from.
+
+
+def contact_sheet(per_class: int = 12, seed: int = 7) -> np.ndarray:
+    """One row per class: per_class procedural doodles as the canvas sends them, then as many training images
+    abstracted into doodles, each as the model sees it (28x28, enlarged): uint8 (rows, columns)."""
+    from PIL import Image
+
+    from cnn.data import load_fashion_mnist
+
+    (images, labels), _ = load_fashion_mnist()
+    tile, gap = 84, 4
+    rows = []
+    for class_id in range(NUM_CLASSES):
+        tiles = []
+        for index in range(per_class):
+            rng = np.random.default_rng([seed, class_id, index])
+            strokes = by_hand(CLASS_DRAWERS[class_id](rng), rng)
+            canvas = render_canvas(strokes, rng, mirror=maybe(rng, 0.5))
+            tiles.append(np.asarray(Image.fromarray(canvas).resize((tile, tile), Image.Resampling.BOX)))
+        for index in np.flatnonzero(labels == class_id)[:per_class]:
+            model_input = abstracted(images[index], [seed, int(index)])
+            model_input = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32) if model_input is None else model_input
+            tiles.append(np.repeat(np.repeat((model_input * 255).astype(np.uint8), tile // IMAGE_SIZE, 0), tile // IMAGE_SIZE, 1))
+        row = np.full((tile, len(tiles) * (tile + gap)), 90, np.uint8)
+        for position, image in enumerate(tiles):
+            row[:, position * (tile + gap) : position * (tile + gap) + tile] = image
+        rows.append(np.vstack([row, np.full((gap, row.shape[1]), 90, np.uint8)]))
+    return np.vstack(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """python -m cnn.doodles [--out docs/doodles.png]: the contact sheet of the training doodles."""
+    import argparse
+
+    from PIL import Image
+
+    from cnn.config import PROJECT_DIR
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--out", default=str(PROJECT_DIR / "docs" / "doodles.png"))
+    args = parser.parse_args(argv)
+    Image.fromarray(contact_sheet()).save(args.out, optimize=True)
+    print(f"contact sheet: each row a class (T-shirt/top first); left half procedural doodles as drawn on the canvas, "
+          f"right half training images abstracted into doodles as the model sees them -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,8 @@
 """The import rules of docs/architecture.md, checked on the source and in fresh interpreters.
 
 - the core (`cnn`, but for its Flask adapter `cnn.server`) never imports Streamlit, Flask, Playwright,
-  the app layer (`ui`, `pages`) or the measurement layer (`bench`);
-- nothing in the product (`cnn`, `ui`, `pages`, `streamlit_app.py`) imports the measurement layer;
+  the app layer (`ui`, `app_pages`) or the measurement layer (`bench`);
+- nothing in the product (`cnn`, `ui`, `app_pages`, `streamlit_app.py`) imports the measurement layer;
 - the app's and the server's path never imports TensorFlow or Keras;
 - no import cycles between the project's modules, counting imports inside functions too.
 """
@@ -13,7 +13,7 @@ import sys
 
 from cnn.config import PROJECT_DIR
 
-PACKAGES = ("cnn", "ui", "bench", "pages")
+PACKAGES = ("cnn", "ui", "bench", "app_pages")
 WEB_ADAPTER = "cnn.server"
 
 
@@ -51,7 +51,7 @@ def imports_of(module: str) -> set[str]:
 
 
 def test_the_core_imports_no_ui_web_or_measurement_code():
-    forbidden = {"streamlit", "flask", "werkzeug", "playwright", "ui", "pages", "bench"}
+    forbidden = {"streamlit", "flask", "werkzeug", "playwright", "ui", "app_pages", "bench"}
     for module in MODULES:
         if module.startswith("cnn") and module != WEB_ADAPTER:
             imported = {name.split(".")[0] for name in imports_of(module)}

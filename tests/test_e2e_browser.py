@@ -8,10 +8,12 @@ docs/screenshots/ come from there), and one of the page whenever a test fails. S
 """
 
 import contextlib
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from bench.browser import (
     CANVAS,
@@ -28,6 +30,7 @@ from bench.browser import (
     touch_stroke,
 )
 from bench.drawn_doodles import CATEGORIES
+from bench.robustness import render_worn_with_box
 from bench.servers import running_streamlit
 from cnn.config import CLASS_NAMES, PROJECT_DIR
 from cnn.predict import predict
@@ -153,7 +156,10 @@ def test_draw_a_shape_and_see_a_prediction(app_url, page):
         insights.get_by_text("Looks most like").wait_for()
         page.wait_for_selector(SCRIPT_FINISHED)
         assert_no_exception(page)
+        page.set_viewport_size({"width": DESKTOP["width"], "height": 2000})  # the whole page in one picture
+        page.wait_for_timeout(500)
         save_screenshot(page, "draw-desktop")
+        page.set_viewport_size(DESKTOP)
         # Undo takes the only stroke away, like Clear: the hint comes back.
         page.get_by_role("button", name="Undo", exact=True).click()
         prediction.get_by_text("prediction appears here").wait_for()
@@ -185,6 +191,8 @@ def test_draw_with_a_finger_on_a_phone(app_url, phone):
         assert canvas_box["y"] < answer_box["y"] < insights_box["y"]
         assert answer_box["x"] + answer_box["width"] <= PHONE["width"] + 1  # nothing wider than the screen
         save_screenshot(phone, "draw-phone")
+        prediction.scroll_into_view_if_needed()  # the answer, then the views below it
+        save_screenshot(phone, "draw-phone-answer")
 
 
 def scaled(points) -> list[tuple[float, float]]:
@@ -260,3 +268,43 @@ def test_upload_an_image_and_see_its_label(app_url, page, bag_photo, tmp_path):
         page.locator('[data-testid="stImage"]', has_text="my-bag.png").wait_for()  # the thumbnail's caption
         page.get_by_role("button", name="Download the results (CSV)").wait_for()  # the last element: the run is done
         assert_no_exception(page)
+
+
+@pytest.fixture(scope="module")
+def worn_dress(sample) -> tuple[bytes, tuple[int, int, int, int], int]:
+    """A dress worn by a figure in a scene (bench.robustness's worn render) that the box makes a Dress: (PNG, box, width)."""
+    images, labels = sample
+    for index in np.flatnonzero(labels == CLASS_NAMES.index("Dress")):
+        photo, box = render_worn_with_box(images[index], np.random.default_rng(int(index)))
+        boxed = predict(photo, box=box)
+        if boxed["prediction"] == "Dress" and not boxed["unsure"] and predict(photo)["prediction"] != "Dress":
+            return photo, box, Image.open(io.BytesIO(photo)).width
+    pytest.fail("no sample dress needs its box: the renders or the cut-out changed")
+
+
+def test_mark_a_worn_dress_with_a_box_and_see_dress(app_url, page, worn_dress, tmp_path):
+    photo, box, width = worn_dress
+    suffix = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[Image.open(io.BytesIO(photo)).format]
+    path = tmp_path / f"worn-dress.{suffix}"
+    path.write_bytes(photo)
+    with screenshot_on_failure(page, "mark_item"):
+        open_page(page, f"{app_url}/Upload", *PAGES[2][1:])
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files([path])
+        page.get_by_role("button", name="Download the results (CSV)").wait_for()
+        page.locator(".st-key-upload_mark_choice").click()
+        page.get_by_role("option", name=path.name).click()
+        canvas = page.locator("canvas.dc-canvas.upper-canvas")  # Fabric.js's drawing layer, over the photo
+        canvas.wait_for()
+        page.wait_for_timeout(1000)  # the photo behind it is still loading
+        frame_box = canvas.bounding_box()
+        scale = frame_box["width"] / width  # the photo is shown scaled to the canvas's width
+        left, top = frame_box["x"] + box[0] * scale, frame_box["y"] + box[1] * scale
+        page.mouse.move(left, top)
+        page.mouse.down()
+        page.mouse.move(left + box[2] * scale, top + box[3] * scale, steps=10)
+        page.mouse.up()
+        page.get_by_text("Classified inside your box").wait_for()
+        page.get_by_role("heading", name="Dress", exact=True).wait_for()
+        page.wait_for_selector(SCRIPT_FINISHED)
+        assert_no_exception(page)
+        save_screenshot(page, "upload-mark-item")

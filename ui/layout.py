@@ -17,14 +17,14 @@ class Page:
     purpose: str  # one line for the Home page's links
 
 
-HOME = Page("pages/home.py", "Home", ":material/home:", "", "What this app is, and the model card.")
+HOME = Page("app_pages/home.py", "Home", ":material/home:", "", "What this app is, and the model card.")
 PAGES = (
     HOME,
-    Page("pages/draw.py", "Draw", ":material/draw:", "Draw", "Sketch a clothing item and watch the network think as you draw."),
-    Page("pages/upload.py", "Upload", ":material/upload:", "Upload", "Classify your own photos, mark the item on a busy one, download a CSV."),
-    Page("pages/feature_maps.py", "Feature maps", ":material/grid_view:", "Feature_maps", "See what every conv layer responds to, and where the network looks."),
-    Page("pages/training.py", "Training", ":material/monitoring:", "Training", "Learning curves, confusion matrix, mistakes, baselines, drawings and speed."),
-    Page("pages/explore.py", "Explore", ":material/shuffle:", "Explore", "One click, one random test image: is the network right?"),
+    Page("app_pages/draw.py", "Draw", ":material/draw:", "Draw", "Sketch a clothing item and watch the network think as you draw."),
+    Page("app_pages/upload.py", "Upload", ":material/upload:", "Upload", "Classify your own photos, mark the item on a busy one, download a CSV."),
+    Page("app_pages/feature_maps.py", "Feature maps", ":material/grid_view:", "Feature_maps", "See what every conv layer responds to, and where the network looks."),
+    Page("app_pages/training.py", "Training", ":material/monitoring:", "Training", "Learning curves, confusion matrix, mistakes, baselines, drawings and speed."),
+    Page("app_pages/explore.py", "Explore", ":material/shuffle:", "Explore", "One click, one random test image: is the network right?"),
 )  # fmt: skip
 
 # Almost every image here is a few dozen pixels enlarged: keep its pixels square even when the browser

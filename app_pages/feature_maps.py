@@ -21,7 +21,7 @@ INPUT_SCALE = 8
 PREDICTED = "The predicted class"
 
 page_header(
-    "pages/feature_maps.py",
+    "app_pages/feature_maps.py",
     "A CNN is a stack of filters. Each conv layer slides small learnt filters over the previous layer's "
     "output and produces one *feature map* per filter: bright where the filter's pattern is present. "
     "Pick an image, then look at every layer's maps and at Grad-CAM, which colours the pixels that pushed "

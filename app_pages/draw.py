@@ -35,7 +35,7 @@ TIPS = """**What works** (measured on our own doodle benchmark, see the Training
 - **Shoes**: a side view with a sole line; a flip flop from above with its V strap; a boot with a tall shaft."""
 
 page_header(
-    "pages/draw.py",
+    "app_pages/draw.py",
     "Draw a T-shirt, trousers, a bag, a shoe... with the mouse or a finger. After every stroke the network "
     "guesses again, and below its answer you see how it got there: the 28x28 image it receives, where it "
     "looks, what each layer sees and which training images it finds most alike.",
@@ -106,7 +106,7 @@ with st.container(key="insights"):
             caption=[f"#{channel}" for channel in layer.channels],
         )  # fmt: skip
         column.caption(f"{layer.name} · {height}x{width}x{channels}")
-    st.page_link("pages/feature_maps.py", label="Every channel of every layer, on the Feature maps page", icon=":material/grid_view:")
+    st.page_link("app_pages/feature_maps.py", label="Every channel of every layer, on the Feature maps page", icon=":material/grid_view:")
 
     if seen.comparison:
         with st.expander("The same drawing through other networks", icon=":material/compare_arrows:"):

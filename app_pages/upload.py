@@ -13,7 +13,7 @@ from ui.upload import UPLOAD_TYPES, classify_file, results_table
 INPUT_SCALE = 5  # the 28x28 model input shown 140x140
 
 page_header(
-    "pages/upload.py",
+    "app_pages/upload.py",
     "Upload photos of clothing: PNG, JPEG, WebP, BMP or GIF, several at once. Each one is trimmed to the item, "
     "turned grey, shrunk to 28x28 and centred, like the training photos. On a busy background (a floor, a "
     "fabric, outdoors) the item is cut out first; if it is worn or the cut goes wrong, mark the item with a box.",

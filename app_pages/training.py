@@ -27,7 +27,7 @@ GALLERY_SCALE = 4
 ALL_CLASSES = "All classes"
 
 page_header(
-    "pages/training.py",
+    "app_pages/training.py",
     "How the network learnt and how well it does, from the files training wrote: the loss and accuracy after "
     "every epoch, the test-set confusion matrix and per-class scores, the test images it gets wrong, and how it "
     "compares with two simpler models.",

@@ -13,7 +13,7 @@ from ui.prediction import show_prediction
 INPUT_SCALE = 10
 
 page_header(
-    "pages/explore.py",
+    "app_pages/explore.py",
     "A random image from the test set, which the network never saw during training, its true label and "
     "the network's three best answers. Press **Next** for another one.",
 )
