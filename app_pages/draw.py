@@ -14,7 +14,7 @@ from cnn.render import grad_cam_overlay, heat_legend, upscale
 from ui.canvas import sketch_canvas
 from ui.layout import page_header
 from ui.loaders import model_label, require_model, trained_models
-from ui.prediction import show_prediction
+from ui.prediction import share_column, show_prediction
 
 INPUT_SCALE = 8  # the 28x28 model input shown 224x224
 CAM_SCALE = 6
@@ -120,7 +120,7 @@ with st.container(key="insights"):
                 rows,
                 hide_index=True,
                 width="stretch",
-                column_config={"confidence": st.column_config.ProgressColumn("confidence", format="percent", min_value=0.0, max_value=1.0)},
+                column_config={"confidence": share_column("confidence")},
             )
             st.caption(
                 "The CNN trained on photos only, the seeds' small baseline CNN, and an MLP with no convolutions: "

@@ -64,10 +64,12 @@ with use_column:
     st.markdown(
         "**Intended use.** Teaching and demos: how a CNN turns pixels into a decision.\n\n"
         "**Classes.** " + ", ".join(metrics["per_class"]) + ".\n\n"
-        "**Limits.** The network only knows small, centred, greyscale studio photos of single items on a plain "
-        "background. Drawings, busy photos, several items or anything that is not one of the ten classes are "
-        "outside what it learnt: it will still name one of the ten classes, often with confidence. The app "
-        "says so when it is unsure, and shows the exact image the network received."
+        "**Limits.** The network learnt from small, centred, greyscale studio photos of single items on a plain "
+        "background. Drawings go to a second network that also learnt from doodles; on a busy photo the item is "
+        "cut out first, and a box drawn around it helps more (a person wearing it, a patterned floor). Several "
+        "items, or anything that is not one of the ten classes, remain outside what it learnt: it will still name "
+        "one of the ten classes. The app says \"not sure\" when its calibrated confidence is low, and always shows "
+        "the exact image the network received."
     )
 
 drawing_metrics = load_metrics(DRAWING_MODEL)

@@ -20,6 +20,7 @@ from ui.loaders import (
     required_metrics,
     trained_models,
 )
+from ui.prediction import share_column
 
 GALLERY_COLUMNS = 8
 GALLERY_SIZE = 24
@@ -127,7 +128,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "test accuracy": st.column_config.ProgressColumn("test accuracy", format="percent", min_value=0.0, max_value=1.0),
+        "test accuracy": share_column("test accuracy"),
         "macro F1": st.column_config.NumberColumn("macro F1", format="%.3f"),
         "parameters": st.column_config.NumberColumn("parameters", format="localized"),
         "Keras file (MB)": st.column_config.NumberColumn("Keras file (MB)", format="%.2f"),
@@ -155,7 +156,7 @@ st.subheader("Robustness to real inputs")
 robustness = load_robustness()
 if robustness is None:
     st.info(
-        "No robustness report in assets/ yet. `python -m cnn.robustness` writes one: accuracy on test images "
+        "No robustness report in assets/ yet. `python -m bench.robustness` writes one: accuracy on test images "
         "rendered as product photos, transparent cut-outs and mouse sketches.",
         icon=":material/info:",
     )
@@ -171,6 +172,8 @@ else:
                 "name": entry["name"],
                 "description": entry["description"],
                 "accuracy": entry["accuracy"],
+                "wrong flagged unsure": entry.get("wrong_flagged"),
+                "right flagged unsure": entry.get("right_flagged"),
                 # Only drawings have a sketch path to compare with: blank for the other sets.
                 "without the sketch path": f"{entry['accuracy_without_sketch_path']:.1%}"
                 if "accuracy_without_sketch_path" in entry
@@ -181,9 +184,32 @@ else:
         hide_index=True,
         width="stretch",
         column_config={
-            "accuracy": st.column_config.ProgressColumn("accuracy", format="percent", min_value=0.0, max_value=1.0),
+            "accuracy": share_column("accuracy"),
+            "wrong flagged unsure": st.column_config.NumberColumn("wrong flagged unsure", format="percent"),
+            "right flagged unsure": st.column_config.NumberColumn("right flagged unsure", format="percent"),
         },
     )
+    doodles = robustness.get("doodles")
+    if doodles:
+        st.markdown(
+            "**Drawings as people make them.** Hand-written stroke templates, several styles per item, drawn by their "
+            "own hand model and sent through the Draw page's path: not made by the generators the drawing model "
+            f"trained on. Top-1 **{doodles['overall']['top1']:.1%}**, top-3 {doodles['overall']['top3']:.1%}; "
+            f"{doodles['overall']['wrong_flagged']:.0%} of the wrong answers and {doodles['overall']['right_flagged']:.0%} "
+            "of the right ones are flagged \"not sure\"; a shoe or flip flop counts right as any footwear."
+        )
+        st.dataframe(
+            [{"item": name, **{key: entry[key] for key in ("count", "top1", "top3", "wrong_flagged", "right_flagged")}}
+             for name, entry in doodles["per_category"].items()],  # fmt: skip
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "top1": share_column("top-1"),
+                "top3": st.column_config.NumberColumn("top-3", format="percent"),
+                "wrong_flagged": st.column_config.NumberColumn("wrong flagged unsure", format="percent"),
+                "right_flagged": st.column_config.NumberColumn("right flagged unsure", format="percent"),
+            },
+        )
     st.dataframe(training.targets_table(robustness["targets"]), hide_index=True, width="stretch")
     st.caption(
         f"Measured by `{robustness['command']}`. Drawings go through the Draw page's sketch path, which evens out "
@@ -191,10 +217,21 @@ else:
     )
 
 # ---- Speed and memory.
+def sessions_note(benchmark: dict) -> str:
+    sessions = benchmark.get("app", {}).get("sessions")
+    if not sessions:
+        return ""
+    return (
+        f" With {sessions['sessions']} browser sessions drawing at once, the browsers share the machine's cores with "
+        f"the server: of the {sessions['prediction_ms']['p50']:.0f} ms p50 (p99 {sessions['prediction_ms']['p99']:.0f} ms), "
+        f"{sessions['browser_ms']['p50']:.0f} ms is the browser's own work before its message leaves."
+    )
+
+
 st.subheader("Speed and memory")
 benchmark = load_benchmark()
 if benchmark is None or "targets" not in benchmark:
-    st.info("No benchmark in assets/ yet: `python -m cnn.bench` measures speed, start-up and memory.", icon=":material/info:")
+    st.info("No benchmark in assets/ yet: `python -m bench.speed` measures speed, start-up, page times and memory.", icon=":material/info:")
 else:
     st.dataframe(training.targets_table(benchmark["targets"]), hide_index=True, width="stretch")
     machine = benchmark["machine"]
@@ -205,4 +242,5 @@ else:
         "model.predict) on this model; stroke to prediction runs in Chromium from the pen lifting off the Draw "
         f"page's canvas to the answer on screen. A batch of PNGs that were only decoded (with the checks every "
         f"upload needs) while the model ran would reach {png_bound:.2f} of the raw model."
+        + sessions_note(benchmark)
     )

@@ -7,7 +7,7 @@ from cnn.render import upscale
 from ui.layout import page_header
 from ui.loaders import require_model
 from ui.mark_item import mark_item
-from ui.prediction import show_prediction
+from ui.prediction import share_column, show_prediction
 from ui.upload import UPLOAD_TYPES, classify_file, results_table
 
 INPUT_SCALE = 5  # the 28x28 model input shown 140x140
@@ -75,7 +75,7 @@ st.dataframe(
     table,
     hide_index=True,
     width="stretch",
-    column_config={"confidence": st.column_config.ProgressColumn("confidence", format="percent", min_value=0.0, max_value=1.0)},
+    column_config={"confidence": share_column("confidence")},
 )
 st.download_button(
     "Download the results (CSV)",

@@ -30,9 +30,10 @@ TIMEOUT = 60  # seconds per script run: loading the model is slow on a busy mach
 
 
 def run_page(page: str | None = None, session_state: dict | None = None) -> AppTest:
-    """A fresh session (its own session_state) on `page`, run once."""
+    """A fresh session (its own session_state) on `page`, run once there."""
     app = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
     if page:
+        app.run()  # the router registers its pages on the first run: only then can AppTest switch to one
         app.switch_page(page)
     for key, value in (session_state or {}).items():
         app.session_state[key] = value

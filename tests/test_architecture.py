@@ -89,9 +89,10 @@ import sys
 from streamlit.testing.v1 import AppTest
 from ui.layout import PAGES
 for page in PAGES:
-    app = AppTest.from_file("streamlit_app.py", default_timeout=120)
+    app = AppTest.from_file("streamlit_app.py", default_timeout=120).run()
     app.switch_page(page.file)
     app.run()
+    assert page.title in app.title[0].value or page.url_path == "", (page.file, app.title[0].value)
     assert not app.exception, (page.file, [error.value for error in app.exception])
 from cnn.server import create_app
 from cnn.data import load_test_sample

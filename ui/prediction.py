@@ -53,3 +53,8 @@ def probability_chart(result: dict, show_all: bool = False) -> dict:
         for label, p in entries
     ]
     return {"data": {"values": values}, "layer": PROBABILITY_LAYERS, "height": 28 * len(values)}
+
+
+def share_column(label: str):
+    """A table column of shares in 0..1 (accuracy, confidence), drawn as a bar with its percentage."""
+    return st.column_config.ProgressColumn(label, format="percent", min_value=0.0, max_value=1.0)
