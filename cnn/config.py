@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from cnn.registry import DEFAULT_MODEL, MODEL_NAMES  # noqa: F401  the registry names the models
+from cnn.registry import DEFAULT_MODEL
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ASSETS_DIR = Path(os.environ.get("CNN_ASSETS_DIR", PROJECT_DIR / "assets"))

@@ -4,13 +4,12 @@ Small plain PNGs (a batch of 28x28 images) skip Image.open: see open_small_png.
 
 Big PNGs: zlib-ng inflates the pixel data, Pillow does everything else.
 
-Pillow's Linux wheels inflate PNG data with the system's zlib (1.2.13 on Debian 12), which
-spends 430 of the 550 us Pillow takes to open a 280x280 RGBA canvas PNG: a mostly black
-canvas is long runs of short repeats, zlib's slowest case. zlib-ng inflates the same stream in
-23 us, but Pillow cannot be pointed at another zlib. So a large PNG's pixel data is inflated
-here and handed back to Pillow stored (deflate level 0: copied, not compressed): Pillow still
-parses the header, unfilters the rows and checks every size, as for any PNG. The canvas PNG
-then opens in about 250 us.
+Pillow's Linux wheels inflate PNG data with the system's zlib, which spends most of the time
+Pillow takes to open a canvas PNG: a mostly black canvas is long runs of short repeats, zlib's
+slowest case, and zlib-ng inflates it many times faster, but Pillow cannot be pointed at another
+zlib. So a large PNG's pixel data is inflated here and handed back to Pillow stored (deflate level
+0: copied, not compressed): Pillow still parses the header, unfilters the rows and checks every
+size, as for any PNG. docs/performance.md has the figures.
 """
 
 import struct
@@ -44,8 +43,8 @@ def open_small_png(data: bytes) -> Image.Image | None:
 
     Image.open parses chunks and sets up its decoder in Python, which is a third of its time on
     a 28x28 PNG. Here the chunks are checked (types, order, CRCs) and the image data goes
-    straight to the same C decoder, which unfilters the rows and refuses short or bad data:
-    14.6 instead of 21.2 us per test-sample PNG (python -m cnn.bench, decode_images_per_second).
+    straight to the same C decoder, which unfilters the rows and refuses short or bad data
+    (bench.speed's decode_images_per_second measures the difference).
     Anything unusual or damaged returns None, so Image.open reads it (or rejects it) as before.
     """
     if not data.startswith(PNG_START):

@@ -1,8 +1,8 @@
 """A drawing canvas for the Draw and Feature maps pages that reports as soon as the pen lifts.
 
-streamlit-drawable-canvas 0.13 waits a fixed 200 ms after every mouse-up before it sends the
-drawing (a constant in its JavaScript bundle, not an option): two thirds of the 306 ms from
-stroke to prediction measured with it. This is a plain <canvas> with pointer events, undo and
+streamlit-drawable-canvas 0.13 waits a fixed delay after every mouse-up before it sends the
+drawing (a constant in its JavaScript bundle, not an option): most of the time from stroke to
+prediction measured with it. This is a plain <canvas> with pointer events, undo and
 clear, as a Streamlit Components v2 component with inline JavaScript: no build step, no Fabric.js.
 It sends the drawing as a PNG data URL, which is what cnn.predict() takes.
 """
