@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.drawn_doodles import CATEGORIES
 from bench.robustness import (
     INPUT_SETS,
     TARGETS,
@@ -18,15 +19,23 @@ from bench.robustness import (
     run,
 )
 
-# Measured on the shipped model with the 300-image shipped sample (python -m pytest tests/test_robustness.py),
-# minus a margin of about 3 points: a fall below means preprocessing or the model regressed.
-# Measured: clean 95.3%, photo 94.0%, cutout 94.3%, outline sketch 87.0%, mouse sketch 80.3%.
-ACCURACY_FLOORS = {"clean": 0.92, "photo": 0.91, "cutout": 0.91, "outline_sketch": 0.84, "mouse_sketch": 0.77}
+# Measured on the shipped models with the 300-image shipped sample (python -m pytest tests/test_robustness.py -s),
+# minus a margin of about 3 points: a fall below means preprocessing, the cut-out or a model regressed.
+# Measured: clean 95.3%, photo 94.0%, cutout 94.3%, outline sketch 86.0%, mouse sketch 85.7% (both through the
+# drawing model), textured 85.7%, worn 62.0%, worn with a box 87.3%, folded 56.0% (the last three: garments only).
+ACCURACY_FLOORS = {
+    "clean": 0.92, "photo": 0.91, "cutout": 0.91, "outline_sketch": 0.83, "mouse_sketch": 0.82,
+    "textured": 0.82, "worn": 0.58, "worn_boxed": 0.84, "folded": 0.52,
+}  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("input_set", INPUT_SETS, ids=lambda input_set: input_set.name)
 def test_user_style_inputs_stay_above_their_floor(sample, input_set):
     images, labels = sample
+    if input_set.classes is not None:
+        keep = np.isin(labels, input_set.classes)
+        images, labels = images[keep], labels[keep]
     accuracy = accuracy_of(render_set(input_set, images, seed=0), labels, input_set.sketch)
     print(f"{input_set.name}: {accuracy:.4f}")
     assert accuracy >= ACCURACY_FLOORS[input_set.name]
@@ -66,11 +75,17 @@ def test_sketches_are_canvas_outlines_without_fill(sample, render):
         assert strokes.sum() < 0.6 * box_area  # lines, not a filled silhouette
 
 
+@pytest.mark.slow
 def test_report_checks_every_target_and_predict_keeps_clean_accuracy(test_set):
-    report = run(count=40, seed=1)
+    report = run(count=40, seed=1, doodles_per_style=1)
     assert [target["name"] for target in report["targets"]] == [name for name, *_ in TARGETS]
     assert all(isinstance(target["met"], bool) for target in report["targets"])
     # Dataset images pass through preprocessing unchanged, so predict() loses nothing on them.
     assert report["clean_drop_points"] == 0.0 and report["clean_accuracy"] == report["model_accuracy"]
     sketch_sets = [entry for entry in report["sets"] if entry["sketch_path"]]
     assert sketch_sets and all(0.0 <= entry["accuracy_without_sketch_path"] <= 1.0 for entry in sketch_sets)
+    busy = {entry["name"]: entry for entry in report["sets"]}
+    assert all(0.0 <= busy[name]["accuracy_without_cutout"] <= 1.0 for name in ("photo", "textured", "worn", "folded"))
+    assert busy["worn"]["count"] < 40  # garments only
+    assert report["doodles"]["overall"]["count"] == sum(len(category.styles) for category in CATEGORIES)
+    assert all(0.0 <= entry["wrong_flagged"] <= 1.0 for entry in report["sets"] if entry["wrong_flagged"] is not None)
