@@ -10,16 +10,16 @@ import streamlit as st
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL
 from cnn.insights import insights
 from cnn.predict import InvalidImageError, NothingDrawnError, classify, resolve_model_name
-from cnn.render import grad_cam_overlay, heat_legend, upscale
+from cnn.render import channel_columns, grad_cam_overlay, heat_legend, tile_row, upscale
 from ui.canvas import sketch_canvas
 from ui.layout import page_header
 from ui.loaders import model_label, require_model, trained_models
-from ui.prediction import share_column, show_prediction
+from ui.prediction import show_prediction
 
 INPUT_SCALE = 8  # the 28x28 model input shown 224x224
 CAM_SCALE = 6
-TILE_SCALE = 3  # a feature-map tile: at least 28 px wide, however coarse the layer
-NEIGHBOUR_SCALE = 3
+LAYER_TILE = 56  # pixels: a feature-map tile, however coarse its layer
+NEIGHBOUR_TILE = 84  # pixels: a nearest training image (28x28, three times)
 PREDICTED = "The predicted class"
 LAST_DRAWING = "draw_last_png"  # the Feature maps page can open the drawing made here
 COMPARED = (DEFAULT_MODEL, "baseline", "mlp")
@@ -84,44 +84,33 @@ with st.container(key="insights"):
             caption=f"Grad-CAM for {CLASS_NAMES[seen.explanation.class_id]}: red pushed the network towards it",
         )
         st.image(heat_legend(28 * CAM_SCALE, 8), caption="blue: ignored, red: decisive")
+    # Each view is one picture: a page that sends a handful of images instead of dozens is on screen sooner.
     with neighbours_column:
         st.markdown("**Looks most like** these training images, to the network")
         st.image(
-            [upscale(neighbour.image, NEIGHBOUR_SCALE) for neighbour in seen.neighbours],
-            caption=[f"{CLASS_NAMES[neighbour.label]} ({neighbour.similarity:.2f})" for neighbour in seen.neighbours],
+            tile_row([neighbour.image for neighbour in seen.neighbours], NEIGHBOUR_TILE),
+            caption=" · ".join(f"{CLASS_NAMES[neighbour.label]} ({neighbour.similarity:.2f})" for neighbour in seen.neighbours),
         )
         st.caption(
-            "The nearest of 3,000 training photos in the network's own embedding (its last layer before the "
-            "answer), with their labels and cosine similarity: the examples its answer leans on."
+            "The nearest training photos in the network's own embedding (its last layer before the answer), "
+            "with their labels and cosine similarity: the examples its answer leans on."
         )
 
-    st.markdown("**What each layer sees**: the strongest channels of every conv layer, for this drawing")
-    layer_columns = st.columns(len(seen.layers))
-    for column, layer in zip(layer_columns, seen.layers):
-        height, width, channels = layer.shape
-        scale = max(1, 28 * TILE_SCALE // max(height, width) // 2)
-        column.image(
-            [upscale(layer.maps[..., position] / max(float(layer.maps[..., position].max()), 1e-6), scale)
-             for position in range(len(layer.channels))],
-            caption=[f"#{channel}" for channel in layer.channels],
-        )  # fmt: skip
-        column.caption(f"{layer.name} · {height}x{width}x{channels}")
+    st.markdown("**What each layer sees**: the strongest channels of every conv layer for this drawing, one column a layer")
+    st.image(
+        channel_columns([layer.maps for layer in seen.layers], LAYER_TILE),
+        caption=" · ".join(f"{layer.name} {layer.shape[0]}x{layer.shape[1]}x{layer.shape[2]}" for layer in seen.layers),
+    )
     st.page_link("app_pages/feature_maps.py", label="Every channel of every layer, on the Feature maps page", icon=":material/grid_view:")
 
     if seen.comparison:
         with st.expander("The same drawing through other networks", icon=":material/compare_arrows:"):
-            rows = [{"network": model_label(model_name), "answer": result["prediction"], "confidence": result["confidence"],
-                     "not sure": result["unsure"]}]  # fmt: skip
-            rows += [
-                {"network": model_label(name), "answer": other["prediction"], "confidence": other["confidence"], "not sure": other["unsure"]}
-                for name, other in seen.comparison.items()
-            ]
-            st.dataframe(
-                rows,
-                hide_index=True,
-                width="stretch",
-                column_config={"confidence": share_column("confidence")},
-            )
+            # A Markdown table: drawn at once, where a data grid would be set up again after every stroke.
+            lines = ["| network | answer | confidence |", "| --- | --- | --- |"]
+            for name, answer in [(model_name, result), *seen.comparison.items()]:
+                maybe = " (not sure)" if answer["unsure"] else ""
+                lines.append(f"| {model_label(name)} | {answer['prediction']}{maybe} | {answer['confidence']:.1%} |")
+            st.markdown("\n".join(lines))
             st.caption(
                 "The CNN trained on photos only, the seeds' small baseline CNN, and an MLP with no convolutions: "
                 "it sees pixels, not shapes, so a drawing that moves a little changes its answer a lot."

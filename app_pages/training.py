@@ -47,8 +47,8 @@ if history is None:
     st.info(f"No training history for {model_name} in assets/.", icon=":material/info:")
 else:
     loss_column, accuracy_column = st.columns(2, gap="large")
-    loss_column.altair_chart(training.history_chart(history, "loss", metrics.get("best_epoch")), width="stretch")
-    accuracy_column.altair_chart(training.history_chart(history, "accuracy", metrics.get("best_epoch")), width="stretch")
+    loss_column.vega_lite_chart(training.history_chart(history, "loss", metrics.get("best_epoch")), width="stretch")
+    accuracy_column.vega_lite_chart(training.history_chart(history, "accuracy", metrics.get("best_epoch")), width="stretch")
     st.caption(
         f"{len(history['loss'])} epochs on {metrics['train_size']:,} training images, checked on {metrics['val_size']:,} "
         f"held-out validation images after each one. The dashed line marks epoch {metrics['best_epoch']}, whose "
@@ -67,7 +67,7 @@ normalise = st.toggle("Show row percentages (recall) instead of counts", key="tr
 matrix = np.asarray(metrics["confusion_matrix"])
 matrix_column, table_column = st.columns([3, 2], gap="large")
 with matrix_column:
-    st.altair_chart(training.confusion_chart(metrics["confusion_matrix"], normalise), width="stretch")
+    st.vega_lite_chart(training.confusion_chart(metrics["confusion_matrix"], normalise), width="stretch")
     off_diagonal = matrix * (1 - np.eye(len(CLASS_NAMES), dtype=matrix.dtype))
     worst = np.dstack(np.unravel_index(np.argsort(-off_diagonal, axis=None)[:3], matrix.shape))[0]
     st.caption(
@@ -146,8 +146,8 @@ if missing:
     )
 st.caption(
     "Baseline CNN: two small conv layers. MLP: no convolutions at all, every pixel wired to every unit. "
-    "Latency: the median of 30 predict() calls on single 28x28 test images, preprocessing included, timed on "
-    "this server when the page was first opened (so it depends on the server's load). "
+    "Latency: the median predict() call on a single 28x28 test image, preprocessing included, as the benchmark "
+    "measured it (`python -m bench.speed`). "
     + (training.benchmark_note() or "")
 )
 

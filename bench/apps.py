@@ -40,9 +40,14 @@ INSIGHTS = ".st-key-insights"  # the Draw page's live views, filled after the pr
 # latency into the canvas' own work (PNG encoding) and the app's rerun.
 RECORD_WEBSOCKET_SENDS = """
 window.websocketSends = [];
+window.websocketReceives = [];
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (data) {
     window.websocketSends.push(performance.now());
+    if (!this.recordsReceives) {
+        this.recordsReceives = true;
+        this.addEventListener('message', () => window.websocketReceives.push(performance.now()));
+    }
     return send.call(this, data);
 };
 """
@@ -55,8 +60,9 @@ WAIT_FOR_ANSWER = """([prediction, insights, before]) => new Promise((resolve) =
         }
         const finished = document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning';
         if (window.predictionShown !== undefined && finished && document.querySelector(insights)) {
-            resolve([window.strokeEnded, window.websocketSends.find((time) => time >= window.strokeEnded),
-                     window.predictionShown, performance.now()]);
+            const sent = window.websocketSends.find((time) => time >= window.strokeEnded);
+            const received = window.websocketReceives.filter((time) => time >= sent && time <= window.predictionShown);
+            resolve([window.strokeEnded, sent, window.predictionShown, performance.now(), received.length ? received[received.length - 1] : sent]);
             return;
         }
         setTimeout(check, 5);
@@ -130,8 +136,14 @@ def stroke_timing(tab, points) -> dict:
     before = tab.evaluate("(selector) => document.querySelector(selector)?.innerText ?? ''", PREDICTION)
     tab.evaluate(ARM_STROKE_TIMER)
     draw_stroke(tab, points)
-    ended, sent, shown, everything = tab.evaluate(WAIT_FOR_ANSWER, [PREDICTION, INSIGHTS, before])
-    return {"prediction": shown - ended, "everything": everything - ended, "browser": sent - ended}
+    return split(*tab.evaluate(WAIT_FOR_ANSWER, [PREDICTION, INSIGHTS, before]))
+
+
+def split(ended: float, sent: float, shown: float, everything: float, received: float) -> dict:
+    """A stroke's milliseconds: pen lifted to the prediction and to every view on screen, and the part of the
+    prediction's time that is the browser's own: its work before its message leaves (the canvas's PNG) plus
+    its work after the last server message before the answer showed (drawing the page)."""
+    return {"prediction": shown - ended, "everything": everything - ended, "browser": (sent - ended) + (shown - received)}
 
 
 def summaries(timings: list[dict]) -> dict:
@@ -170,26 +182,27 @@ async def draw_async(tab, points) -> dict:
     for point in xy[1:]:
         await tab.mouse.move(*point, steps=6)
     await tab.mouse.up()
-    ended, sent, shown, everything = await tab.evaluate(WAIT_FOR_ANSWER, [PREDICTION, INSIGHTS, before])
-    return {"prediction": shown - ended, "everything": everything - ended, "browser": sent - ended}
+    return split(*await tab.evaluate(WAIT_FOR_ANSWER, [PREDICTION, INSIGHTS, before]))
 
 
 def bench_streamlit(strokes: int, sessions: int) -> dict:
     """Cold page visits, one session's strokes, memory after the tour, then concurrent sessions."""
-    with running_streamlit() as (base_url, process, began, listening), chromium() as browser:
-        page_seconds = {}
-        for path, title in PAGE_VISITS:
-            page_seconds[path or "Home"] = visit_cold(browser, f"{base_url}/{path}", title)
-        first_visit = time.perf_counter()
+    with running_streamlit() as (base_url, process, began, listening):
+        with chromium() as browser:
+            page_seconds = {}
+            for path, title in PAGE_VISITS:
+                page_seconds[path or "Home"] = visit_cold(browser, f"{base_url}/{path}", title)
+            first_visit = time.perf_counter()
 
-        tab = browser.new_page(viewport=DESKTOP)
-        tab.add_init_script(RECORD_WEBSOCKET_SENDS)
-        timings = []
-        for index in range(strokes):
-            open_draw_page(tab, base_url)  # a fresh session each time: an empty canvas, so the answer changes
-            timings.append(stroke_timing(tab, STROKES[index % len(STROKES)]))
-        tab.close()
-        memory = memory_mb(process.pid)
+            tab = browser.new_page(viewport=DESKTOP)
+            tab.add_init_script(RECORD_WEBSOCKET_SENDS)
+            timings = []
+            for index in range(strokes):
+                open_draw_page(tab, base_url)  # a fresh session each time: an empty canvas, so the answer changes
+                timings.append(stroke_timing(tab, STROKES[index % len(STROKES)]))
+            tab.close()
+            memory = memory_mb(process.pid)
+        # Playwright's synchronous browser is closed first: the sessions need an event loop of their own.
         concurrent = asyncio.run(concurrent_strokes(base_url, sessions))
         memory_after_sessions = memory_mb(process.pid)["rss_mb"]
     return {
@@ -209,7 +222,8 @@ def bench_streamlit(strokes: int, sessions: int) -> dict:
             "strokes": strokes,
             "how": "Chromium (Playwright), Draw page, one closed stroke on a fresh canvas; browser clock from mouse-up "
             "to the text of .st-key-prediction changing (prediction), to the page's script run finished with the live "
-            "views drawn (everything), and to the page's websocket message (browser: the canvas's own work)",
+            "views drawn (everything); browser: the browser's own share of the prediction's time, its work before its "
+            "websocket message leaves plus after the last server message before the answer shows",
         },
         "sessions": {
             **summaries(concurrent),

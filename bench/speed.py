@@ -90,7 +90,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 def canvas_pngs(count: int) -> list[bytes]:
     """280x280 RGBA PNGs like the Draw page's canvas sends: mouse-drawn outlines, white on opaque black."""
     from cnn.data import load_test_sample
-    from cnn.robustness import render_mouse_sketch
+    from bench.robustness import render_mouse_sketch
 
     images, _ = load_test_sample()
     return [png_bytes(render_mouse_sketch(image, np.random.default_rng([SEED, index]))) for index, image in enumerate(images[:count])]
@@ -179,6 +179,22 @@ def bench_explain(settings: Settings, model_name: str, pngs: list[bytes]) -> dic
         "draw_page_ms": latency_summary(time_calls(draw_page, calls, warmup)),
         "draw_page": "classify(png, sketch=True), insights(...): Grad-CAM, every layer's strongest channels, the "
         f"nearest training images and {', '.join(compared)} on the same input, as app_pages/draw.py",
+    }
+
+
+def bench_models(settings: Settings) -> dict:
+    """predict() on single 28x28 test-sample images for every trained model: the Training page's latency column."""
+    from cnn.config import serving_model_path
+    from cnn.data import load_test_sample
+    from cnn.predict import predict
+    from cnn.registry import MODEL_NAMES
+
+    images = load_test_sample()[0]
+    return {
+        name: latency_summary(time_calls(lambda i: predict(images[i % len(images)], model_name=name), settings.single_calls,
+                                         settings.warmup_calls))  # fmt: skip
+        for name in MODEL_NAMES
+        if serving_model_path(name).is_file()
     }
 
 
@@ -412,6 +428,7 @@ def run(settings: Settings, quick: bool, with_app: bool, model_name: str, comman
     stages = [
         ("single_image", lambda: bench_single_image(settings, model_name, canvases)),
         ("explain", lambda: bench_explain(settings, model_name, canvases)),
+        ("models", lambda: bench_models(settings)),
         ("batch", lambda: bench_batch(settings, model_name, canvases)),
         ("training", lambda: bench_training(settings)),
     ]

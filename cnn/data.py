@@ -113,6 +113,15 @@ def load_fashion_mnist(
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
+def load_test_split() -> tuple[np.ndarray, np.ndarray]:
+    """Only the official test split, (x_test (10000, 28, 28), y_test (10000,)) uint8: what the app shows,
+    without reading and decompressing the 60,000 training images."""
+    directory = find_data_dir()
+    if directory is None:
+        raise DatasetError(HOW_TO_GET_DATA)
+    return tuple(read_idx(directory / IDX_FILES[key], EXPECTED_COUNTS[key]) for key in ("x_test", "y_test"))
+
+
 def load_test_sample(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The small stratified test sample shipped in assets/: (images uint8 (N, 28, 28), labels (N,))."""
     from cnn.config import SAMPLE_PATH

@@ -40,7 +40,8 @@ class NeighbourIndex:
 
     def nearest(self, embedding: np.ndarray, count: int = 5) -> list[Neighbour]:
         """The `count` most similar training images to an embedding (units,), most similar first."""
-        similarities = self.unit_embeddings @ unit_rows(embedding.astype(np.float32)[np.newaxis])[0]  # (N,)
+        query = unit_rows(embedding.astype(np.float32)[np.newaxis])[0]
+        similarities = self.unit_embeddings @ query  # (N,)
         count = min(count, len(similarities))
         best = np.argpartition(-similarities, count - 1)[:count]
         best = best[np.argsort(-similarities[best], kind="stable")]

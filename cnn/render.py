@@ -70,3 +70,33 @@ def most_active_channels(maps: np.ndarray, count: int) -> np.ndarray:
     """The indices of the layer's `count` channels with the highest peak for this image, strongest first."""
     peaks = maps.max(axis=(0, 1))  # (C,)
     return np.argsort(-peaks, kind="stable")[:count]
+
+
+def tile_row(images: list[np.ndarray], tile: int, gap: int = 4, background: int = 255) -> np.ndarray:
+    """Small images (H, W) or (H, W, 3), uint8 or float 0..1, scaled to tile x tile with crisp pixels and laid
+    side by side: one uint8 RGB picture, so a page sends one image instead of many."""
+    row = np.full((tile, len(images) * (tile + gap) - gap, 3), background, dtype=np.uint8)
+    for position, image in enumerate(images):
+        array = np.asarray(image)
+        scaled = upscale(array, max(1, tile // max(array.shape[:2])))
+        if scaled.ndim == 2:
+            scaled = np.repeat(scaled[..., np.newaxis], 3, axis=-1)
+        height, width = min(tile, scaled.shape[0]), min(tile, scaled.shape[1])
+        top, left = (tile - height) // 2, position * (tile + gap) + (tile - width) // 2
+        row[top : top + height, left : left + width] = scaled[:height, :width]
+    return row
+
+
+def channel_columns(layers: list[np.ndarray], tile: int, gap: int = 4) -> np.ndarray:
+    """Each layer's chosen channels (H, W, k) as a column of coloured tiles, each scaled to its own peak,
+    the layers side by side: one uint8 RGB picture of what every layer sees."""
+    columns = []
+    for maps in layers:
+        peaks = maps.max(axis=(0, 1))
+        normalised = np.divide(maps, peaks, out=np.zeros_like(maps, dtype=np.float32), where=peaks > 0)
+        tiles = [colourise(normalised[..., channel], MAP_COLOURS) for channel in range(maps.shape[-1])]
+        columns.append(np.vstack([np.pad(tile_row([image], tile, gap), ((0, gap), (0, 0), (0, 0)), constant_values=255)
+                                  for image in tiles])[:-gap])  # fmt: skip
+    height = max(column.shape[0] for column in columns)
+    spacer = np.full((height, gap, 3), 255, dtype=np.uint8)
+    return np.hstack([part for column in columns for part in (column, spacer)][:-1])

@@ -5,9 +5,10 @@ input gives the output the `cnn` package computes for that input.
 """
 
 import base64
+import html
+import re
 
 import numpy as np
-import pyarrow
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -17,7 +18,7 @@ from cnn.evaluate import misclassified_indices
 from cnn.explain import load_layers
 from cnn.predict import NothingDrawnError, classify, predict, preprocess
 from cnn.registry import DRAWING_MODEL, MODEL_NAMES
-from cnn.render import feature_map_grid, grad_cam_overlay, upscale
+from cnn.render import channel_columns, feature_map_grid, grad_cam_overlay, tile_row, upscale
 from tests.helpers import as_photo, encode
 from ui import loaders
 from ui.canvas import png_from_drawing
@@ -54,9 +55,9 @@ def shows(app: AppTest, result: dict) -> bool:
 
 def bar_labels(app: AppTest) -> list[str]:
     """The class names of show_prediction()'s probability bars, in the order they are drawn."""
-    charts = app.get("vega_lite_chart")
-    assert len(charts) == 1, "expected one probability chart"
-    return list(pyarrow.ipc.open_stream(charts[0].proto.data.data).read_pandas()["label"])  # Streamlit sends the data as Arrow
+    bars = [element.proto.body for element in app.get("html") if "probability-bars" in element.proto.body]
+    assert len(bars) == 1, "expected one set of probability bars"
+    return [html.unescape(label) for label in re.findall(r'<span class="label[^"]*">([^<]*)</span>', bars[0])]
 
 
 def canvas_rgba(item: np.ndarray) -> np.ndarray:
@@ -137,9 +138,11 @@ def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
     # The live views below the answer: Grad-CAM for the predicted class, a tile row per conv layer, neighbours.
     captions = [caption for image in app.image for caption in image.captions]
     assert any(caption.startswith(f"Grad-CAM for {expected['top_k'][0]['label']}") for caption in captions)
-    layer_captions = [caption.value for caption in app.caption if " · " in caption.value]
-    assert [caption.split(" · ")[0] for caption in layer_captions] == load_layers(expected["model"]).conv_names
-    assert sum(caption.split(" (")[0] in CLASS_NAMES for caption in captions) >= 6  # the nearest training images
+    conv_names = load_layers(expected["model"]).conv_names
+    layers_caption = next(caption for caption in captions if caption.startswith(conv_names[0]))
+    assert [part.split(" ")[0] for part in layers_caption.split(" · ")] == conv_names  # a column for every conv layer
+    neighbours_caption = next(caption for caption in captions if caption.split(" (")[0] in CLASS_NAMES)
+    assert len(neighbours_caption.split(" · ")) == 6  # the nearest training images
 
     app.toggle(key="draw_show_all").set_value(True).run()
     assert not app.exception
@@ -398,3 +401,14 @@ def test_every_page_is_in_the_router_once_with_todays_urls():
     assert sorted(path.name for path in (PROJECT_DIR / "app_pages").glob("*.py")) == sorted(page.file.split("/")[1] for page in PAGES)
     # Streamlit's older multipage mode scans a folder called pages/ and then shows "Page not found" on /Draw.
     assert not (PROJECT_DIR / "pages").exists()
+
+
+def test_tile_row_and_channel_columns_make_one_picture_each():
+    row = tile_row([np.zeros((28, 28), np.uint8), np.full((28, 28), 255, np.uint8)], tile=56, gap=4)
+    assert row.shape == (56, 116, 3) and row.dtype == np.uint8
+    assert (row[:, :56] == 0).all() and (row[:, 60:] == 255).all() and (row[:, 56:60] == 255).all()
+    maps = [np.random.default_rng(0).random((28, 28, 4)).astype(np.float32), np.zeros((7, 7, 4), np.float32)]
+    columns = channel_columns(maps, tile=56, gap=4)
+    assert columns.shape == (4 * 60 - 4, 2 * 60 - 4, 3)
+    silent = columns[:56, 60:116]
+    assert (silent == silent[0, 0]).all()  # a silent channel is one flat colour, without dividing by zero

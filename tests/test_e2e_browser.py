@@ -152,7 +152,7 @@ def test_draw_a_shape_and_see_a_prediction(app_url, page):
         prediction.get_by_text("What the network sees").wait_for()  # the 28x28 model input
         insights = page.locator(INSIGHTS)
         insights.get_by_text("Grad-CAM for").first.wait_for()
-        insights.get_by_text("conv6 ·").wait_for()  # every conv layer's tiles
+        insights.get_by_text("conv6 7x7x128", exact=False).wait_for()  # every conv layer's tiles
         insights.get_by_text("Looks most like").wait_for()
         page.wait_for_selector(SCRIPT_FINISHED)
         assert_no_exception(page)
@@ -182,7 +182,7 @@ def test_draw_with_a_finger_on_a_phone(app_url, phone):
         touch_stroke(phone, TROUSERS)
         prediction = phone.locator(PREDICTION)
         prediction.get_by_text("What the network sees").wait_for()
-        phone.locator(INSIGHTS).get_by_text("conv6 ·").wait_for()
+        phone.locator(INSIGHTS).get_by_text("conv6 7x7x128", exact=False).wait_for()
         phone.wait_for_selector(SCRIPT_FINISHED)
         assert_no_exception(phone)
         # On a phone the columns stack: the answer comes below the canvas, the views below the answer.

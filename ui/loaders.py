@@ -10,7 +10,7 @@ import streamlit as st
 
 from cnn.artifacts import read_json
 from cnn.config import BENCHMARK_PATH, DEFAULT_MODEL, ROBUSTNESS_PATH, history_path, metrics_path, serving_model_path
-from cnn.data import DatasetError, load_fashion_mnist, load_test_sample
+from cnn.data import DatasetError, load_test_sample, load_test_split
 from cnn.predict import warm_up
 from cnn.registry import MODEL_NAMES, model_spec
 from ui.layout import stop_with_error
@@ -63,7 +63,7 @@ def load_sample() -> tuple[np.ndarray, np.ndarray]:
 def load_test_set() -> tuple[np.ndarray, np.ndarray, str]:
     """The full 10,000-image test set when installed, else the shipped sample, and which one it is."""
     try:
-        _, (images, labels) = load_fashion_mnist()
+        images, labels = load_test_split()
         return images, labels, f"the full test set ({len(images):,} images)"
     except DatasetError:
         images, labels = load_test_sample()

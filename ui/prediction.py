@@ -1,6 +1,8 @@
 """How every page shows a prediction: a headline that says "not sure" when the model's calibrated rule
 does, and the probability bars."""
 
+import html
+
 import streamlit as st
 
 
@@ -21,38 +23,41 @@ def show_prediction(result: dict, show_all: bool = False, unsure_tip: str = "") 
         st.caption(f"Its best guess, {best['label']}, gets only {best['probability']:.0%}: too little to name one class. {unsure_tip}")
     else:
         st.caption(f"{best['probability']:.1%} sure")
-    chart = probability_chart(result, show_all)
-    st.vega_lite_chart(chart, width="stretch", height=chart["height"] + 40)  # + room for the percentage axis
+    st.html(probability_bars(result, show_all))
 
 
-# The probability bars are redrawn on every canvas stroke: a Vega-Lite spec written out is far cheaper
-# than the same chart built and validated by Altair.
-PROBABILITY_AXES = {
-    "y": {"field": "label", "type": "nominal", "sort": "-x", "title": None,
-          "axis": {"labelLimit": 120, "labelOverlap": False, "labelFontSize": 12, "minExtent": 80}},
-    "x": {"field": "probability", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": None,
-          "axis": {"format": "%"}},
-    "tooltip": [{"field": "label", "type": "nominal", "title": "Class"},
-                {"field": "probability", "type": "quantitative", "format": ".2%"}],
-}  # fmt: skip
-PROBABILITY_LAYERS = [
-    {"mark": {"type": "bar", "cornerRadiusEnd": 3},
-     "encoding": PROBABILITY_AXES | {"color": {"condition": {"test": "datum.winner", "value": "#4C5FD5"}, "value": "#A9B4C2"}}},
-    {"mark": {"type": "text", "align": "left", "dx": 4}, "encoding": PROBABILITY_AXES | {"text": {"field": "text", "type": "nominal"}}},
-]  # fmt: skip
+# The probability bars are redrawn after every canvas stroke, in every session: plain HTML bars cost the
+# browser next to nothing, where a chart library is set up again each time (measured by bench.apps with
+# several sessions drawing at once).
+BARS_STYLE = """<style>
+.probability-bars { display: grid; grid-template-columns: minmax(5.5em, max-content) 1fr 3.6em; gap: 6px 8px;
+                    align-items: center; font-size: 0.9rem; margin: 0.4rem 0 1rem; }
+.probability-bars .track { background: #EEF1F6; border-radius: 3px; height: 14px; overflow: hidden; }
+.probability-bars .fill { background: #A9B4C2; height: 100%; border-radius: 3px; }
+.probability-bars .winner .fill { background: #4C5FD5; }
+.probability-bars .value { text-align: right; font-variant-numeric: tabular-nums; }
+</style>"""
 
 
-def probability_chart(result: dict, show_all: bool = False) -> dict:
-    """Vega-Lite spec: horizontal bars of the top-k classes (or all ten), largest first, the winner highlighted."""
+def probability_rows(result: dict, show_all: bool = False) -> list[tuple[str, float]]:
+    """(label, probability) of the top-k classes (or all ten), largest first."""
     if show_all:
-        entries = sorted(result["probabilities"].items(), key=lambda entry: entry[1], reverse=True)
-    else:
-        entries = [(entry["label"], entry["probability"]) for entry in result["top_k"]]
-    values = [
-        {"label": label, "probability": p, "winner": label == result["prediction"], "text": f"{p:.1%}"}
-        for label, p in entries
-    ]
-    return {"data": {"values": values}, "layer": PROBABILITY_LAYERS, "height": 28 * len(values)}
+        return sorted(result["probabilities"].items(), key=lambda entry: entry[1], reverse=True)
+    return [(entry["label"], entry["probability"]) for entry in result["top_k"]]
+
+
+def probability_bars(result: dict, show_all: bool = False) -> str:
+    """HTML: one row per class, its name, a bar and its percentage; the answer's bar highlighted."""
+    rows = []
+    for label, probability in probability_rows(result, show_all):
+        winner = " winner" if label == result["prediction"] else ""
+        rows.append(
+            f'<span class="label{winner}">{html.escape(label)}</span>'
+            f'<span class="track{winner}" role="meter" aria-label="{html.escape(label)}" aria-valuenow="{probability:.4f}" '
+            f'aria-valuemin="0" aria-valuemax="1"><span class="fill" style="display:block;width:{100 * probability:.1f}%"></span></span>'
+            f'<span class="value">{probability:.1%}</span>'
+        )
+    return BARS_STYLE + '<div class="probability-bars">' + "".join(rows) + "</div>"
 
 
 def share_column(label: str):
