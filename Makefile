@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast install install-train install-dev server train bench loadtest robustness doodles clean
+.PHONY: run test test-fast install install-train install-dev server train bench loadtest robustness doodles report clean
 
 run: install
 	$(PYTHON) -m streamlit run streamlit_app.py --server.port $(PORT)
@@ -63,6 +63,10 @@ robustness: install-dev
 
 doodles: install-dev
 	$(PYTHON) -m bench.drawn_doodles
+
+# docs/performance.md and the README's figures, from the reports the three targets above write.
+report: install-dev
+	$(PYTHON) -m bench.report
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

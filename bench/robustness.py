@@ -341,7 +341,7 @@ def automatic_cutout_off():
     import cnn.decode
 
     busy_background = cnn.decode.busy_background
-    cnn.decode.busy_background = lambda image: False
+    cnn.decode.busy_background = lambda image, grey: False
     try:
         yield
     finally:
@@ -455,7 +455,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default=None, help="default: what the app runs (the drawing model for drawings)")
     parser.add_argument("--out", default=str(ROBUSTNESS_PATH))
     args = parser.parse_args(argv)
-    print(f"Robustness of {args.model!r} on {args.count} test images per set, through predict():")
+    print(f"Robustness of {args.model or 'the models the app runs'} on {args.count} test images per set, through predict():")
     report = run(args.count, args.seed, args.model)
     report["command"] = "python -m bench.robustness " + shlex.join(sys.argv[1:] if argv is None else argv)
     write_json(args.out, report)

@@ -24,6 +24,7 @@ from cnn.errors import InvalidImageError
 # How far, in the median, the border's pixels stray from its median colour (largest channel, 0..1) before
 # a background counts as busy: product photos on a plain backdrop stay near 0.01 (noise, JPEG).
 BUSY_BORDER_SPREAD = 0.025
+FLAT_BORDER = 0.02  # grey levels: a border within this range is one flat colour at once
 MIN_CUTOUT_SIDE = 48  # pixels: smaller images (dataset images, icons) are taken as framed
 GRABCUT_SIDE = 160  # GrabCut runs on the photo shrunk to this: the mask is then scaled back up
 GRABCUT_ITERATIONS = 5
@@ -68,11 +69,14 @@ def boxed_region(width: int, height: int, box) -> BoxedRegion:
     return BoxedRegion(region, (left - region[0], top - region[1], right - left, bottom - top))
 
 
-def busy_background(image: Image.Image) -> bool:
-    """Whether the one-pixel border of a photo is more than one flat colour."""
+def busy_background(image: Image.Image, grey: np.ndarray) -> bool:
+    """Whether the one-pixel border of a photo (grey: its grey plane, (H, W) in 0..1) is more than one flat colour."""
     width, height = image.size
     if min(width, height) < MIN_CUTOUT_SIDE:
         return False
+    border_grey = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if float(border_grey.max() - border_grey.min()) <= FLAT_BORDER:
+        return False  # one exact colour all round, as a canvas or a clean studio shot: no need to look at colour
     strips = [image.crop(bounds).convert("RGB") for bounds in ((0, 0, width, 1), (0, height - 1, width, height),
                                                                  (0, 0, 1, height), (width - 1, 0, width, height))]  # fmt: skip
     border = np.concatenate([np.asarray(strip, dtype=np.float32).reshape(-1, 3) for strip in strips]) / 255  # (2W + 2H, 3)

@@ -49,7 +49,7 @@ def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
     if isinstance(image, np.ndarray):
         return array_to_planes(image)
     grey, alpha = pil_to_arrays(image)
-    if alpha is None and (boxed is not None or busy_background(image)):
+    if alpha is None and (boxed is not None or busy_background(image, grey)):
         scale = grey.shape[1] / image.width  # the planes may be a shrunk working copy
         inner = None if boxed is None else tuple(round(value * scale) for value in boxed.box)
         alpha = cut_out(working_rgb(image, grey), inner)

@@ -1,0 +1,160 @@
+"""Write the measured figures into docs/performance.md and the README, from the reports alone.
+
+    python -m bench.report
+
+Reads assets/robustness.json (python -m bench.robustness), assets/benchmark.json (python -m bench.speed),
+assets/loadtest.json (python -m bench.loadtest) and the models' metrics files, and writes the tables
+with the commands that measured them: no figure is typed by hand.
+"""
+
+import re
+
+from cnn.artifacts import read_json
+from cnn.config import BENCHMARK_PATH, PROJECT_DIR, ROBUSTNESS_PATH, metrics_path
+from cnn.registry import MODELS
+
+PERFORMANCE_PATH = PROJECT_DIR / "docs" / "performance.md"
+README_PATH = PROJECT_DIR / "README.md"
+LOADTEST_PATH = PROJECT_DIR / "assets" / "loadtest.json"
+README_START, README_END = "<!-- measured:start -->", "<!-- measured:end -->"
+
+
+def percent(value, digits: int = 1) -> str:
+    return "" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def verdict(met) -> str:
+    return {True: "met", False: "**not met**", None: "not measured"}[met]
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def models_section() -> str:
+    rows = []
+    for spec in MODELS:
+        metrics = read_json(metrics_path(spec.name))
+        if metrics is None:
+            continue
+        unsure = metrics.get("unsure_on_test", {})
+        rows.append([f"`{spec.name}` ({spec.label})", percent(metrics["test_accuracy"], 2), f"{metrics['parameters']:,}",
+                     f"{metrics['epochs_run']} (best {metrics['best_epoch']})", percent(unsure.get("wrong_flagged")),
+                     percent(unsure.get("right_flagged")), f"`{metrics['command']}`"])  # fmt: skip
+    return "### Models (official test set, through the served model; `assets/*_metrics.json`)\n\n" + table(
+        ["model", "test accuracy", "parameters", "epochs", "wrong flagged unsure", "right flagged unsure", "command"], rows
+    )
+
+
+def robustness_section(robustness: dict) -> str:
+    rows = []
+    for entry in robustness["sets"]:
+        before = entry.get("accuracy_without_cutout", entry.get("accuracy_without_sketch_path"))
+        what = "without the cut-out" if "accuracy_without_cutout" in entry else "without the sketch path" if before is not None else ""
+        rows.append([entry["name"], entry["description"], entry["count"], f"`{entry['model']}`", percent(entry["accuracy"]),
+                     f"{percent(before)} {what}".strip(), percent(entry["wrong_flagged"]), percent(entry["right_flagged"])])  # fmt: skip
+    doodles = robustness["doodles"]
+    doodle_rows = [[name, entry["count"], percent(entry["top1"]), percent(entry["top3"]), percent(entry["wrong_flagged"]),
+                    percent(entry["right_flagged"])] for name, entry in [*doodles["per_category"].items(), ("overall", doodles["overall"])]]  # fmt: skip
+    targets = [[target["name"], target["measured"], target["target"], verdict(target["met"])] for target in robustness["targets"]]
+    return "\n\n".join([
+        f"### Inputs as users send them (`{robustness['command']}`)",
+        table(["set", "what", "images", "model", "top-1", "before", "wrong flagged unsure", "right flagged unsure"], rows),
+        f"### The doodle benchmark (`bench/drawn_doodles.py`, in the same run; model `{doodles['model']}`)",
+        "Hand-written stroke templates, several styles per item, varied by their own hand model and drawn with Pillow "
+        "(the training doodles come from `cnn/doodles.py` and OpenCV), sent through `predict(png, sketch=True)`. "
+        "A shoe or flip flop counts right when any footwear class is named.",
+        table(["item", "drawings", "top-1", "top-3", "wrong flagged unsure", "right flagged unsure"], doodle_rows),
+        table(["target", "measured", "goal", "verdict"], targets),
+    ])  # fmt: skip
+
+
+def speed_section(benchmark: dict) -> str:
+    machine = benchmark["machine"]
+    rows = [[target["name"], target["measured"], target["target"], verdict(target["met"])] for target in benchmark["targets"]]
+    parts = [
+        f"### Speed, pages and memory (`{benchmark['command'].strip()}`, {benchmark['date'][:10]})",
+        f"{machine['cpu_model']}, {machine['cores']} cores, load {machine['load_average_1min_at_start']} at the start"
+        + (", **a training process was running**" if machine["training_processes_at_start"] else "") + ".",
+        table(["measure", "measured", "target", "verdict"], rows),
+    ]
+    app = benchmark.get("app")
+    if app:
+        visits = app["streamlit"]["page_cold_visit_seconds"]
+        parts.append("Cold first visit of each page, in seconds: " + ", ".join(f"{page} {seconds:.2f}" for page, seconds in visits.items())
+                     + f". Resident memory after every page and {app['browser']['strokes']} drawings: {app['streamlit']['rss_mb']:.0f} MB "
+                     f"({app['streamlit']['rss_after_sessions_mb']:.0f} MB after the concurrent sessions); the Flask server: "
+                     f"{app['flask']['rss_mb']:.0f} MB.")  # fmt: skip
+        latency_rows = []
+        for part, label in (("browser", "one session"), ("sessions", f"{app['sessions']['sessions']} sessions at once")):
+            for measure, what in (("prediction", "pen lifted to the prediction"), ("everything", "pen lifted to every view"),
+                                  ("browser", "of the prediction's time, the browser's own work")):  # fmt: skip
+                summary = app[part][f"{measure}_ms"]
+                latency_rows.append([label, what, f"{summary['p50']:.0f}", f"{summary['p99']:.0f}"])
+        parts.append(table(["who draws", "measure", "p50 ms", "p99 ms"], latency_rows))
+    models = benchmark.get("models", {})
+    if models:
+        parts.append("`predict()` on one 28x28 test image, p50: " + ", ".join(f"{name} {summary['p50']:.2f} ms" for name, summary in models.items()) + ".")
+    return "\n\n".join(parts)
+
+
+def loadtest_section(loadtest: dict) -> str:
+    latency = loadtest["latency_ms"]
+    return (f"### The Flask server under load (`{loadtest['command']}`)\n\n{loadtest['requests']} requests, "
+            f"{loadtest['errors']} errors, {loadtest['throughput_rps']} requests/s, p50 {latency['p50']} ms, p99 {latency['p99']} ms.")  # fmt: skip
+
+
+def summary(robustness: dict | None, benchmark: dict | None) -> str:
+    """The README's headline figures, each with the report it comes from."""
+    lines = [models_section()]
+    if robustness:
+        sets = {entry["name"]: entry for entry in robustness["sets"]}
+        rows = [[entry["description"], percent(entry["accuracy"]),
+                 percent(entry.get("accuracy_without_cutout", entry.get("accuracy_without_sketch_path")))] for entry in sets.values()]  # fmt: skip
+        doodles = robustness["doodles"]["overall"]
+        rows.append(["the doodle benchmark: hand-written templates, not the training generators",
+                     percent(doodles["top1"]), f"top-3 {percent(doodles['top3'])}"])  # fmt: skip
+        lines += [f"### Inputs as users send them (`{robustness['command']}`)",
+                  table(["input", "top-1", "before the cut-out / without the sketch path"], rows),
+                  f"On the doodles, {percent(doodles['wrong_flagged'], 0)} of the wrong answers and {percent(doodles['right_flagged'], 0)} "
+                  "of the right ones are flagged \"not sure\"."]  # fmt: skip
+    if benchmark and benchmark.get("app"):
+        app = benchmark["app"]
+        visits = app["streamlit"]["page_cold_visit_seconds"]
+        lines += [f"### The app (`{benchmark['command'].strip()}`)",
+                  f"Cold first visit of every page {min(visits.values()):.1f}-{max(visits.values()):.1f} s; "
+                  f"{app['streamlit']['rss_mb']:.0f} MB resident after every page; pen lifted to the prediction "
+                  f"{app['browser']['prediction_ms']['p50']:.0f} ms p50 and to every view {app['browser']['everything_ms']['p50']:.0f} ms; "
+                  f"with {app['sessions']['sessions']} sessions drawing at once {app['sessions']['prediction_ms']['p50']:.0f} ms p50 "
+                  f"(p99 {app['sessions']['prediction_ms']['p99']:.0f}), {app['sessions']['browser_ms']['p50']:.0f} ms of it the browsers' own work. "
+                  "Targets and verdicts: [`docs/performance.md`](docs/performance.md)."]  # fmt: skip
+    return "\n\n".join(lines)
+
+
+def main() -> None:
+    robustness, benchmark, loadtest = read_json(ROBUSTNESS_PATH), read_json(BENCHMARK_PATH), read_json(LOADTEST_PATH)
+    sections = [models_section()]
+    if robustness:
+        sections.append(robustness_section(robustness))
+    if benchmark:
+        sections.append(speed_section(benchmark))
+    if loadtest:
+        sections.append(loadtest_section(loadtest))
+    body = "\n\n".join(sections)
+    PERFORMANCE_PATH.write_text(
+        "# Performance: every measured figure\n\nWritten by `python -m bench.report` from the reports in `assets/`; each "
+        "section names the command that measured it. Timings drift between runs on this shared 2-core machine; the "
+        "reports keep the exact runs.\n\n" + body + "\n"
+    )
+    readme = README_PATH.read_text()
+    if README_START in readme:
+        measured = README_START + "\n" + summary(robustness, benchmark) + "\n" + README_END
+        readme = re.sub(re.escape(README_START) + ".*?" + re.escape(README_END), lambda _: measured, readme, flags=re.S)
+        README_PATH.write_text(readme)
+    print(f"-> {PERFORMANCE_PATH}" + (f", {README_PATH}" if README_START in readme else ""))
+
+
+if __name__ == "__main__":
+    main()
