@@ -12,7 +12,7 @@ from cnn.artifacts import read_json
 from cnn.config import BENCHMARK_PATH, DEFAULT_MODEL, ROBUSTNESS_PATH, history_path, metrics_path, serving_model_path
 from cnn.data import DatasetError, load_test_sample, load_test_split
 from cnn.predict import warm_up
-from cnn.registry import MODEL_NAMES, model_spec
+from cnn.registry import DRAWING_MODEL, MODEL_NAMES, model_spec
 from ui.layout import stop_with_error
 
 
@@ -90,7 +90,11 @@ def model_label(model_name: str) -> str:
 
 
 def sidebar_model_note() -> None:
-    """Under the page menu: which model answers, and how it scores."""
-    metrics = load_metrics(DEFAULT_MODEL)
-    if metrics is not None:
-        st.sidebar.caption(f"Model: {model_label(DEFAULT_MODEL)}, {metrics['test_accuracy']:.1%} test accuracy")
+    """Under the page menu: which models answer, and how they score on the test set."""
+    notes = []
+    for purpose, model_name in (("Photos", DEFAULT_MODEL), ("Drawings", DRAWING_MODEL)):
+        metrics = load_metrics(model_name)
+        if metrics is not None:
+            notes.append(f"{purpose}: {model_label(model_name)}, {metrics['test_accuracy']:.1%} test accuracy")
+    if notes:
+        st.sidebar.caption("  \n".join(notes))
