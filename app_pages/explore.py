@@ -1,13 +1,12 @@
 """Explore: one random test image at a time, its true class and the network's answer."""
 
-import numpy as np
 import streamlit as st
 
 from cnn.config import CLASS_NAMES
 from cnn.predict import predict
 from cnn.render import upscale
 from ui.layout import page_header
-from ui.loaders import load_sample, require_model
+from ui.loaders import load_sample, random_sample_index, require_model
 from ui.prediction import show_prediction
 
 INPUT_SCALE = 10
@@ -21,8 +20,7 @@ require_model()
 
 
 def next_sample() -> None:
-    images, _ = load_sample()
-    st.session_state["explore_index"] = int(np.random.default_rng().integers(len(images)))
+    st.session_state["explore_index"] = random_sample_index()
     st.session_state["explore_seen"] = st.session_state.get("explore_seen", 0) + 1
 
 

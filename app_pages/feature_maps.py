@@ -1,6 +1,5 @@
 """Feature maps: what every conv layer responds to, and where the network looks (Grad-CAM)."""
 
-import numpy as np
 import streamlit as st
 
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL
@@ -10,7 +9,7 @@ from cnn.predict import InvalidImageError, NothingDrawnError, predict_model_inpu
 from cnn.render import feature_map_grid, grad_cam_overlay, heat_legend, upscale
 from ui.canvas import sketch_canvas
 from ui.layout import page_header
-from ui.loaders import load_sample, require_model
+from ui.loaders import load_sample, random_sample_index, require_model
 from ui.mark_item import mark_item
 from ui.prediction import show_prediction
 from ui.upload import UPLOAD_TYPES
@@ -31,8 +30,7 @@ require_model()
 
 
 def new_sample_index() -> None:
-    images, _ = load_sample()
-    st.session_state["maps_sample_index"] = int(np.random.default_rng().integers(len(images)))
+    st.session_state["maps_sample_index"] = random_sample_index()
 
 
 if "maps_sample_index" not in st.session_state:

@@ -59,6 +59,12 @@ def load_sample() -> tuple[np.ndarray, np.ndarray]:
     return load_test_sample()
 
 
+def random_sample_index() -> int:
+    """A random position in the shipped test sample: the Explore and Feature maps pages' "another image"."""
+    images, _ = load_sample()
+    return int(np.random.default_rng().integers(len(images)))
+
+
 @st.cache_data(show_spinner="Loading the test set...")
 def load_test_set() -> tuple[np.ndarray, np.ndarray, str]:
     """The full 10,000-image test set when installed, else the shipped sample, and which one it is."""
