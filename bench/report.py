@@ -94,6 +94,12 @@ def speed_section(benchmark: dict) -> str:
                 summary = app[part][f"{measure}_ms"]
                 latency_rows.append([label, what, f"{summary['p50']:.0f}", f"{summary['p99']:.0f}"])
         parts.append(table(["who draws", "measure", "p50 ms", "p99 ms"], latency_rows))
+    photos = benchmark.get("photos")
+    if photos:
+        parts.append("`predict()` on a product photo, p50 / p99: plain background "
+                     f"{photos['plain_photo_ms']['p50']:.2f} / {photos['plain_photo_ms']['p99']:.2f} ms; busy background, with the "
+                     f"GrabCut cut-out {photos['busy_photo_ms']['p50']:.2f} / {photos['busy_photo_ms']['p99']:.2f} ms; inside a box "
+                     f"{photos['boxed_photo_ms']['p50']:.2f} / {photos['boxed_photo_ms']['p99']:.2f} ms.")  # fmt: skip
     models = benchmark.get("models", {})
     if models:
         parts.append("`predict()` on one 28x28 test image, p50: " + ", ".join(f"{name} {summary['p50']:.2f} ms" for name, summary in models.items()) + ".")

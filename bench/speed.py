@@ -107,6 +107,33 @@ def seeds_predict(model, png: bytes) -> str:
     return CLASS_NAMES[int(np.argmax(model.predict(x, verbose=0)[0]))]
 
 
+def bench_photos(settings: Settings, model_name: str) -> dict:
+    """predict() on product photos: plain backgrounds (today's path) and busy ones (the GrabCut cut-out), and
+    with a box around a worn garment: what the automatic cut-out costs."""
+    import numpy as np
+
+    from bench.robustness import GARMENTS, render_photo, render_textured, render_worn_with_box
+    from cnn.data import load_test_sample
+    from cnn.predict import predict
+
+    images, labels = load_test_sample()
+    count = 32
+    plain = [render_photo(image, np.random.default_rng(index)) for index, image in enumerate(images[:count])]
+    busy = [render_textured(image, np.random.default_rng(index)) for index, image in enumerate(images[:count])]
+    garments = images[np.isin(labels, GARMENTS)][:count]
+    worn = [render_worn_with_box(image, np.random.default_rng(index)) for index, image in enumerate(garments)]
+    calls, warmup = max(settings.single_calls // 4, 4), settings.warmup_calls
+    return {
+        "input": f"{count} renders each from bench.robustness: plain product photos, items on textured or outdoor "
+        "backgrounds, and worn garments with the box a user would draw",
+        "plain_photo_ms": latency_summary(time_calls(lambda i: predict(plain[i % count], model_name=model_name), calls, warmup)),
+        "busy_photo_ms": latency_summary(time_calls(lambda i: predict(busy[i % count], model_name=model_name), calls, warmup)),
+        "boxed_photo_ms": latency_summary(
+            time_calls(lambda i: predict(worn[i % count][0], model_name=model_name, box=worn[i % count][1]), calls, warmup)
+        ),
+    }
+
+
 def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -> dict:
     """predict() on canvas PNGs beside the seeds' path on the same model, and where predict()'s time goes."""
     from cnn.decode import decode_image
@@ -409,6 +436,10 @@ def print_table(report: dict) -> None:
     row("predict_batch, 280x280 canvas PNGs", f"{batch['canvas_png_images_per_second']:,.0f} img/s")
     for model_name, training in report["training"].items():
         row(f"training {model_name} (batch {training['batch_size']})", f"{training['images_per_second']:,.0f} img/s")
+    photos = report["photos"]
+    for key, label in (("plain_photo_ms", "plain background"), ("busy_photo_ms", "busy background: GrabCut"),
+                       ("boxed_photo_ms", "with a box: GrabCut in the box")):  # fmt: skip
+        row(f"predict() on a product photo, {label}", p50_p99(photos[key]))
     row("Draw page compute for one stroke", p50_p99(explain["draw_page_ms"]))
     target_row("Draw page compute for one stroke p50", f"{explain['draw_page_ms']['p50']:.2f} ms")
     app = report.get("app")
@@ -429,6 +460,7 @@ def run(settings: Settings, quick: bool, with_app: bool, model_name: str, comman
         ("single_image", lambda: bench_single_image(settings, model_name, canvases)),
         ("explain", lambda: bench_explain(settings, model_name, canvases)),
         ("models", lambda: bench_models(settings)),
+        ("photos", lambda: bench_photos(settings, model_name)),
         ("batch", lambda: bench_batch(settings, model_name, canvases)),
         ("training", lambda: bench_training(settings)),
     ]

@@ -70,6 +70,11 @@ def test_single_image_section(quick_report):
     assert all(positive(value) for value in single["stages_p50_ms"].values())
 
 
+def test_photos_section(quick_report):
+    for key in ("plain_photo_ms", "busy_photo_ms", "boxed_photo_ms"):
+        assert_latency(quick_report["photos"][key])
+
+
 def test_explain_section(quick_report):
     assert_latency(quick_report["explain"]["feature_maps_page_ms"])
     assert_latency(quick_report["explain"]["draw_page_ms"])
