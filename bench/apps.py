@@ -25,7 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PREDICTION, SCRIPT_FINISHED, STROKES, chromium, draw_stroke
+from bench.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PREDICTION, SCRIPT_FINISHED, STROKES, chromium, draw_stroke, on_box
 from bench.loadtest import multipart_body
 from bench.servers import START_TIMEOUT_SECONDS, running_flask, running_streamlit
 from bench.timing import latency_summary
@@ -175,8 +175,7 @@ async def prepare_tab(tab, base_url: str) -> None:
 async def draw_async(tab, points) -> dict:
     before = await tab.evaluate("(selector) => document.querySelector(selector)?.innerText ?? ''", PREDICTION)
     await tab.evaluate(ARM_STROKE_TIMER)
-    box = await tab.locator(CANVAS).bounding_box()
-    xy = [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
+    xy = on_box(await tab.locator(CANVAS).bounding_box(), points)
     await tab.mouse.move(*xy[0])
     await tab.mouse.down()
     for point in xy[1:]:

@@ -47,7 +47,11 @@ def chromium() -> Iterator[object]:
 
 def canvas_points(page, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Canvas fractions -> page coordinates of the canvas on screen."""
-    box = page.locator(CANVAS).bounding_box()
+    return on_box(page.locator(CANVAS).bounding_box(), points)
+
+
+def on_box(box: dict, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Fractions of a bounding box (Playwright's {x, y, width, height}) -> page coordinates."""
     return [(box["x"] + x * box["width"], box["y"] + y * box["height"]) for x, y in points]
 
 

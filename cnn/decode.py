@@ -58,16 +58,16 @@ def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
 
 def array_to_uint8(array: np.ndarray) -> np.ndarray:
     """An image array as uint8 for PIL, by the same rules as array_to_planes."""
+    if array.dtype == np.uint8 and (array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (3, 4))):
+        return array  # PIL takes it as it is
     grey, alpha = array_to_planes(array)
-    if array.ndim == 3 and array.shape[-1] in (3, 4) and array.dtype == np.uint8:
-        return array
     planes = grey if alpha is None else np.dstack([grey, grey, grey, alpha])
     return np.round(planes * 255).astype(np.uint8)
 
 
-def working_rgb(image: Image.Image | None, grey: np.ndarray) -> Image.Image:
+def working_rgb(image: Image.Image, grey: np.ndarray) -> Image.Image:
     """The photo in RGB at the size of its grey plane, for the cut-out; grey itself where there is no colour."""
-    if image is None or image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV"):
+    if image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV"):
         return Image.fromarray(np.round(grey * 255).astype(np.uint8)).convert("RGB")
     rgb = image.convert("RGB")
     return rgb if rgb.size == (grey.shape[1], grey.shape[0]) else rgb.resize((grey.shape[1], grey.shape[0]), Image.Resampling.BOX)

@@ -112,9 +112,6 @@ class NumpyNet:
             outputs.append(x)
         return outputs
 
-    def probabilities(self, logits: np.ndarray) -> np.ndarray:
-        return softmax(logits)
-
     def feature_maps(self, outputs: list[np.ndarray]) -> dict[str, np.ndarray]:
         """conv layer name -> (H, W, channels) after its non-linearity."""
         index = {layer.name: position for position, layer in enumerate(self.layers)}
@@ -137,11 +134,6 @@ class NumpyNet:
             layer_input = outputs[position - 1] if position > 0 else image
             grad = backward_layer(self.layers[position], layer_input, outputs[position], grad)
         return grad
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -178,7 +170,7 @@ def max_pool(x: np.ndarray, padding: str) -> tuple[np.ndarray, np.ndarray]:
 def activate(x: np.ndarray, activation: str) -> np.ndarray:
     if activation == "relu":
         return np.maximum(x, 0.0)
-    if activation in ("linear", "softmax"):  # the classifier's softmax is applied by the caller
+    if activation in ("linear", "softmax"):  # the classifier stays at its logits: Grad-CAM follows the score
         return x
     raise ValueError(f"Activation {activation!r} is not supported.")
 
