@@ -12,6 +12,7 @@ from cnn.insights import insights
 from cnn.predict import InvalidImageError, NothingDrawnError, classify, resolve_model_name
 from cnn.render import channel_columns, grad_cam_overlay, heat_legend, tile_row, upscale
 from ui.canvas import sketch_canvas
+from ui.figures import Figure, figure_html, figures_html, table_html
 from ui.layout import page_header
 from ui.loaders import model_label, require_model, trained_models
 from ui.prediction import show_prediction
@@ -43,75 +44,84 @@ page_header(
 model_name = resolve_model_name(None, sketch=True)
 require_model(model_name)
 
-canvas_column, result_column = st.columns([1, 1], gap="large")
+# The settings sit above the canvas, outside the fragment below: changing one reruns the whole page, while a
+# stroke reruns only the fragment, so every open browser redraws just the answer and its views (bench.apps
+# measures several sessions drawing at once).
+pen_column, classes_column, cam_column = st.columns(3, vertical_alignment="bottom")
+pen_width = pen_column.slider("Pen width", min_value=4, max_value=40, value=16, step=2, key="draw_pen_width")
+show_all = classes_column.toggle("Show all 10 classes", key="draw_show_all")
+class_choice = cam_column.selectbox("Where it looks (Grad-CAM), for", [PREDICTED, *CLASS_NAMES], key="draw_cam_class")
+with st.expander("Tips for drawings the network recognises", icon=":material/lightbulb:"):
+    st.markdown(TIPS)
 
-with canvas_column:
-    pen_width = st.slider("Pen width", min_value=4, max_value=40, value=16, step=2, key="draw_pen_width")
-    drawing = sketch_canvas(key="draw_canvas", pen_width=pen_width)
-    st.caption("Undo (also Ctrl+Z) and Clear sit under the canvas.")
-    with st.expander("Tips for drawings the network recognises", icon=":material/lightbulb:"):
-        st.markdown(TIPS)
 
-with result_column:
-    show_all = st.toggle("Show all 10 classes", key="draw_show_all")
-    with st.container(key="prediction"):
+@st.fragment
+def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None) -> None:
+    """The canvas, the answer and every view of how it got there: what one stroke changes."""
+    canvas_column, result_column = st.columns([1, 1], gap="large")
+    with canvas_column:
+        drawing = sketch_canvas(key="draw_canvas", pen_width=pen_width)
+        st.caption("Undo (also Ctrl+Z) and Clear sit under the canvas.")
+
+    with result_column, st.container(key="prediction"):
         if drawing is None:
             st.info("Draw a clothing item on the black canvas: the prediction appears here.", icon=":material/draw:")
-            st.stop()
+            return
         try:
             result, model_input = classify(drawing, sketch=True)
         except NothingDrawnError:
             st.info("The canvas is empty: draw a clothing item to get a prediction.", icon=":material/draw:")
-            st.stop()
+            return
         except InvalidImageError as error:
             st.error(str(error))
-            st.stop()
+            return
         st.session_state[LAST_DRAWING] = drawing
         show_prediction(result, show_all, unsure_tip="Add the part that tells it apart: long sleeves with cuffs, a zip, two legs, a strap.")
-        st.image(upscale(model_input, INPUT_SCALE), caption="What the network sees: 28x28 pixels, enlarged")
+        model_view = Figure("", (upscale(model_input, INPUT_SCALE),), alt="The drawing as the network receives it: 28x28 pixels",
+                            caption="What the network sees: 28x28 pixels, enlarged")  # fmt: skip
+        st.html(figures_html([figure_html(model_view)]))
 
-# ---- How it got there: every view from one forward and backward pass.
-with st.container(key="insights"):
-    cam_column, neighbours_column = st.columns([1, 2], gap="large")
-    class_choice = cam_column.selectbox("Where it looks, for", [PREDICTED, *CLASS_NAMES], key="draw_cam_class")
-    chosen_class = None if class_choice == PREDICTED else CLASS_NAMES.index(class_choice)
+    show_insights(model_input, result, chosen_class)
+
+
+def show_insights(model_input, result: dict, chosen_class: int | None) -> None:
+    """How it got there: every view from one forward and backward pass, as one block of figures."""
     compared = tuple(name for name in COMPARED if name != model_name and name in trained_models())
     seen = insights(model_input, result, model_name, chosen_class, compare_with=compared)
-
-    with cam_column:
-        st.image(
-            grad_cam_overlay(model_input, seen.explanation.heatmap, CAM_SCALE),
-            caption=f"Grad-CAM for {CLASS_NAMES[seen.explanation.class_id]}: red pushed the network towards it",
-        )
-        st.image(heat_legend(28 * CAM_SCALE, 8), caption="blue: ignored, red: decisive")
-    # Each view is one picture: a page that sends a handful of images instead of dozens is on screen sooner.
-    with neighbours_column:
-        st.markdown("**Looks most like** these training images, to the network")
-        st.image(
-            tile_row([neighbour.image for neighbour in seen.neighbours], NEIGHBOUR_TILE),
-            caption=" · ".join(f"{CLASS_NAMES[neighbour.label]} ({neighbour.similarity:.2f})" for neighbour in seen.neighbours),
-        )
-        st.caption(
-            "The nearest training photos in the network's own embedding (its last layer before the answer), "
-            "with their labels and cosine similarity: the examples its answer leans on."
-        )
-
-    st.markdown("**What each layer sees**: the strongest channels of every conv layer for this drawing, one column a layer")
-    st.image(
-        channel_columns([layer.maps for layer in seen.layers], LAYER_TILE),
+    looks = Figure(
+        "Where it looks",
+        (grad_cam_overlay(model_input, seen.explanation.heatmap, CAM_SCALE), heat_legend(28 * CAM_SCALE, 8)),
+        alt="The network's input with its Grad-CAM heatmap on top, and the colour scale",
+        caption=f"Grad-CAM for {CLASS_NAMES[seen.explanation.class_id]}: red pushed the network towards it\n"
+        "(the strip: blue ignored, red decisive)",
+    )
+    alike = Figure(
+        "Looks most like these training images, to the network",
+        (tile_row([neighbour.image for neighbour in seen.neighbours], NEIGHBOUR_TILE),),
+        alt="The six training images nearest to the drawing in the network's embedding",
+        caption=" · ".join(f"{CLASS_NAMES[neighbour.label]} ({neighbour.similarity:.2f})" for neighbour in seen.neighbours)
+        + "\nThe nearest training photos in the network's own embedding (its last layer before the answer), "
+        "with their labels and cosine similarity: the examples its answer leans on.",
+    )
+    layers = Figure(
+        "What each layer sees: the strongest channels of every conv layer, one column a layer",
+        (channel_columns([layer.maps for layer in seen.layers], LAYER_TILE),),
+        alt="The most active feature maps of every conv layer for this drawing",
         caption=" · ".join(f"{layer.name} {layer.shape[0]}x{layer.shape[1]}x{layer.shape[2]}" for layer in seen.layers),
     )
-    st.page_link("app_pages/feature_maps.py", label="Every channel of every layer, on the Feature maps page", icon=":material/grid_view:")
-
+    rows = [[figure_html(looks), figure_html(alike)], [figure_html(layers)]]
     if seen.comparison:
-        with st.expander("The same drawing through other networks", icon=":material/compare_arrows:"):
-            # A Markdown table: drawn at once, where a data grid would be set up again after every stroke.
-            lines = ["| network | answer | confidence |", "| --- | --- | --- |"]
-            for name, answer in [(model_name, result), *seen.comparison.items()]:
-                maybe = " (not sure)" if answer["unsure"] else ""
-                lines.append(f"| {model_label(name)} | {answer['prediction']}{maybe} | {answer['confidence']:.1%} |")
-            st.markdown("\n".join(lines))
-            st.caption(
-                "The CNN trained on photos only, the seeds' small baseline CNN, and an MLP with no convolutions: "
-                "it sees pixels, not shapes, so a drawing that moves a little changes its answer a lot."
-            )
+        answers = [(model_name, result), *seen.comparison.items()]
+        rows[1].append(table_html(
+            "The same drawing through other networks",
+            ["network", "answer", "confidence"],
+            [[model_label(name), answer["prediction"] + (" (not sure)" if answer["unsure"] else ""), f"{answer['confidence']:.1%}"]
+             for name, answer in answers],
+            caption="The CNN trained on photos only, the seeds' small baseline CNN, and an MLP with no convolutions: "
+            "it sees pixels, not shapes, so a drawing that moves a little changes its answer a lot.",
+        ))  # fmt: skip
+    st.container(key="insights").html(figures_html(*rows))
+
+
+drawing_and_answer(pen_width, show_all, None if class_choice == PREDICTED else CLASS_NAMES.index(class_choice))
+st.page_link("app_pages/feature_maps.py", label="Every channel of every layer, on the Feature maps page", icon=":material/grid_view:")

@@ -1,6 +1,6 @@
 """Cold start, page times, memory and stroke latency of the two apps, measured from outside.
 
-    python -m bench.apps --out apps.json [--strokes 12] [--sessions 8]
+    python -m bench.apps --out apps.json [--strokes 12] [--sessions 8] [--rounds 3]
 
 Flask: `flask --app cnn.server run` in a subprocess, timed from process start to GET /health
 answering 200; its resident memory (RSS) after a few POST /predict of canvas PNGs.
@@ -12,9 +12,9 @@ Streamlit: `streamlit run streamlit_app.py` in a subprocess, driven by headless 
 - one session drawing: a mouse stroke on the Draw page's canvas, timed in the browser from
   mouse-up to the prediction changing and to the last of the Draw page's views updating;
 - the server's resident memory after that tour;
-- `--sessions` tabs drawing at the same moment, each timed the same way: the server and the
-  browsers share this machine's cores, so the report also gives how long the browser's own work
-  (mouse-up to the page's websocket message) took.
+- `--sessions` tabs drawing at the same moment, each timed the same way, `--rounds` times with fresh
+  tabs (new sessions): the server and the browsers share this machine's cores, so the report also
+  gives how long the browser's own work (mouse-up to the page's websocket message) took.
 `python -m bench.speed` runs this and merges the report.
 """
 
@@ -51,28 +51,30 @@ WebSocket.prototype.send = function (data) {
     return send.call(this, data);
 };
 """
-# After a stroke: resolve when the prediction's text has changed and the views below it have rendered.
-WAIT_FOR_ANSWER = """([prediction, insights, before]) => new Promise((resolve) => {
-    const check = () => {
-        const text = document.querySelector(prediction)?.innerText ?? '';
-        if (text !== before && text.trim() !== '' && window.predictionShown === undefined) {
-            window.predictionShown = performance.now();
-        }
-        const finished = document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning';
-        if (window.predictionShown !== undefined && finished && document.querySelector(insights)) {
-            const sent = window.websocketSends.find((time) => time >= window.strokeEnded);
-            const received = window.websocketReceives.filter((time) => time >= sent && time <= window.predictionShown);
-            resolve([window.strokeEnded, sent, window.predictionShown, performance.now(), received.length ? received[received.length - 1] : sent]);
-            return;
-        }
-        setTimeout(check, 5);
-    };
-    check();
-})"""
-ARM_STROKE_TIMER = """() => {
-    window.predictionShown = undefined;
-    window.addEventListener('pointerup', () => { window.strokeEnded = performance.now() }, {capture: true, once: true});
+# Before a stroke: watch the page's DOM (a MutationObserver, not polling, which would itself keep the
+# browser busy) and note when the prediction's text changes and when the script run has finished with the
+# live views on the page. window.strokeAnswered resolves with the browser-clock times split() takes.
+ARM_STROKE_TIMER = """([prediction, insights]) => {
+    const text = () => document.querySelector(prediction)?.textContent ?? '';
+    const before = text();
+    let strokeEnded, predictionShown;
+    window.addEventListener('pointerup', () => { strokeEnded = performance.now() }, {capture: true, once: true});
+    window.strokeAnswered = new Promise((resolve) => {
+        const check = () => {
+            if (strokeEnded === undefined) return;
+            if (predictionShown === undefined && text() !== before && text().trim() !== '') predictionShown = performance.now();
+            const finished = document.querySelector('[data-testid="stApp"]')?.dataset.testScriptState === 'notRunning';
+            if (predictionShown === undefined || !finished || !document.querySelector(insights)) return;
+            observer.disconnect();
+            const sent = window.websocketSends.find((time) => time >= strokeEnded);
+            const received = window.websocketReceives.filter((time) => time >= sent && time <= predictionShown);
+            resolve([strokeEnded, sent, predictionShown, performance.now(), received.length ? received[received.length - 1] : sent]);
+        };
+        const observer = new MutationObserver(check);
+        observer.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+    });
 }"""
+WAIT_FOR_ANSWER = "() => window.strokeAnswered"
 
 
 def memory_mb(pid: int) -> dict:
@@ -133,10 +135,9 @@ def open_draw_page(tab, base_url: str) -> None:
 
 def stroke_timing(tab, points) -> dict:
     """Milliseconds in the browser's clock from mouse-up to the prediction changing, and to every view drawn."""
-    before = tab.evaluate("(selector) => document.querySelector(selector)?.innerText ?? ''", PREDICTION)
-    tab.evaluate(ARM_STROKE_TIMER)
+    tab.evaluate(ARM_STROKE_TIMER, [PREDICTION, INSIGHTS])
     draw_stroke(tab, points)
-    return split(*tab.evaluate(WAIT_FOR_ANSWER, [PREDICTION, INSIGHTS, before]))
+    return split(*tab.evaluate(WAIT_FOR_ANSWER))
 
 
 def split(ended: float, sent: float, shown: float, everything: float, received: float) -> dict:
@@ -150,19 +151,22 @@ def summaries(timings: list[dict]) -> dict:
     return {f"{name}_ms": latency_summary([timing[name] for timing in timings]) for name in ("prediction", "everything", "browser")}
 
 
-async def concurrent_strokes(base_url: str, sessions: int) -> list[dict]:
-    """`sessions` tabs, each its own Streamlit session, draw one stroke at the same moment."""
+async def concurrent_strokes(base_url: str, sessions: int, rounds: int) -> list[list[dict]]:
+    """`rounds` times: `sessions` fresh tabs, each its own Streamlit session, draw one stroke at the same moment."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        tabs = [await browser.new_page(viewport=DESKTOP) for _ in range(sessions)]
-        for tab in tabs:
-            await tab.add_init_script(RECORD_WEBSOCKET_SENDS)
-        await asyncio.gather(*(prepare_tab(tab, base_url) for tab in tabs))
-        timings = await asyncio.gather(*(draw_async(tab, STROKES[index % len(STROKES)]) for index, tab in enumerate(tabs)))
+        timings = []
+        for _ in range(rounds):
+            tabs = [await browser.new_page(viewport=DESKTOP) for _ in range(sessions)]
+            for tab in tabs:
+                await tab.add_init_script(RECORD_WEBSOCKET_SENDS)
+            await asyncio.gather(*(prepare_tab(tab, base_url) for tab in tabs))
+            timings.append(await asyncio.gather(*(draw_async(tab, STROKES[index % len(STROKES)]) for index, tab in enumerate(tabs))))
+            await asyncio.gather(*(tab.close() for tab in tabs))
         await browser.close()
-        return list(timings)
+        return timings
 
 
 async def prepare_tab(tab, base_url: str) -> None:
@@ -173,18 +177,17 @@ async def prepare_tab(tab, base_url: str) -> None:
 
 
 async def draw_async(tab, points) -> dict:
-    before = await tab.evaluate("(selector) => document.querySelector(selector)?.innerText ?? ''", PREDICTION)
-    await tab.evaluate(ARM_STROKE_TIMER)
+    await tab.evaluate(ARM_STROKE_TIMER, [PREDICTION, INSIGHTS])
     xy = on_box(await tab.locator(CANVAS).bounding_box(), points)
     await tab.mouse.move(*xy[0])
     await tab.mouse.down()
     for point in xy[1:]:
         await tab.mouse.move(*point, steps=6)
     await tab.mouse.up()
-    return split(*await tab.evaluate(WAIT_FOR_ANSWER, [PREDICTION, INSIGHTS, before]))
+    return split(*await tab.evaluate(WAIT_FOR_ANSWER))
 
 
-def bench_streamlit(strokes: int, sessions: int) -> dict:
+def bench_streamlit(strokes: int, sessions: int, rounds: int) -> dict:
     """Cold page visits, one session's strokes, memory after the tour, then concurrent sessions."""
     with running_streamlit() as (base_url, process, began, listening):
         with chromium() as browser:
@@ -202,7 +205,7 @@ def bench_streamlit(strokes: int, sessions: int) -> dict:
             tab.close()
             memory = memory_mb(process.pid)
         # Playwright's synchronous browser is closed first: the sessions need an event loop of their own.
-        concurrent = asyncio.run(concurrent_strokes(base_url, sessions))
+        concurrent_rounds = asyncio.run(concurrent_strokes(base_url, sessions, rounds))
         memory_after_sessions = memory_mb(process.pid)["rss_mb"]
     return {
         "streamlit": {
@@ -225,11 +228,15 @@ def bench_streamlit(strokes: int, sessions: int) -> dict:
             "websocket message leaves plus after the last server message before the answer shows",
         },
         "sessions": {
-            **summaries(concurrent),
+            **summaries([timing for round_timings in concurrent_rounds for timing in round_timings]),
+            "round_prediction_p50_ms": [latency_summary([timing["prediction"] for timing in round_timings])["p50"]
+                                        for round_timings in concurrent_rounds],  # fmt: skip
             "sessions": sessions,
+            "rounds": rounds,
             "errors": 0,  # a session that failed would have raised: the run does not get this far
-            "how": f"{sessions} tabs of one Chromium, each its own session, draw one stroke at the same moment; "
-            "the browsers share the machine's cores with the server",
+            "how": f"{sessions} tabs of one Chromium, each its own session, draw one stroke at the same moment, "
+            f"{rounds} times with fresh tabs; percentiles over all {sessions * rounds} strokes; the browsers share the "
+            "machine's cores with the server",
         },
     }
 
@@ -238,11 +245,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strokes", type=int, default=12, help="strokes drawn on the Draw page by one session")
     parser.add_argument("--sessions", type=int, default=8, help="sessions drawing at the same time")
+    parser.add_argument("--rounds", type=int, default=3, help="how many times fresh sessions draw at once")
     parser.add_argument("--out", type=Path, required=True, help="JSON report")
     args = parser.parse_args(argv)
-    if args.strokes < 1 or args.sessions < 1:
-        parser.error("--strokes and --sessions must be at least 1")
-    report = {"flask": bench_flask(), **bench_streamlit(args.strokes, args.sessions)}
+    if min(args.strokes, args.sessions, args.rounds) < 1:
+        parser.error("--strokes, --sessions and --rounds must be at least 1")
+    report = {"flask": bench_flask(), **bench_streamlit(args.strokes, args.sessions, args.rounds)}
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 

@@ -49,10 +49,11 @@ class Settings:
     training_steps: int
     app_strokes: int  # browser strokes on the Draw page
     app_sessions: int  # browser sessions drawing at the same time
+    app_rounds: int  # how many times that many fresh sessions draw at once
 
 
-FULL = Settings(300, 100, 20, 10, 20, 200, 12, 8)
-QUICK = Settings(10, 5, 2, 2, 2, 3, 1, 2)
+FULL = Settings(300, 100, 20, 10, 20, 200, 12, 8, 3)
+QUICK = Settings(10, 5, 2, 2, 2, 3, 1, 2, 1)
 
 # The targets for this 2-core machine (see cnn.evaluate.Target).
 TARGETS: tuple[Target, ...] = (
@@ -342,7 +343,7 @@ def bench_apps(settings: Settings) -> dict:
     with tempfile.TemporaryDirectory(prefix="cnn-bench-") as folder:
         out = Path(folder) / "apps.json"
         command = [sys.executable, "-m", "bench.apps", "--out", str(out), "--strokes", str(settings.app_strokes),
-                   "--sessions", str(settings.app_sessions)]  # fmt: skip
+                   "--sessions", str(settings.app_sessions), "--rounds", str(settings.app_rounds)]  # fmt: skip
         completed = subprocess.run(command, cwd=PROJECT_DIR)
         if completed.returncode != 0 or not out.is_file():
             raise RuntimeError(f"{shlex.join(command)} failed with status {completed.returncode}; see its output above.")

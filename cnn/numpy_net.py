@@ -31,6 +31,18 @@ class Layer:
     weights: tuple  # arrays, as the kind needs them
 
 
+def use_one_blas_thread() -> None:
+    """NumPy's matrix products on one thread from now on, in this whole process: for the app's server.
+
+    Each session's forward and backward pass runs on that session's own thread; a BLAS thread pool
+    per product would have several sessions drawing at once fight over the same cores instead
+    (bench.apps measures the sessions).
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 # ---------------------------------------------------------------------------------------
 # Export (needs Keras) and loading (does not).
 

@@ -5,6 +5,7 @@ input gives the output the `cnn` package computes for that input.
 """
 
 import base64
+import gc
 import html
 import re
 
@@ -58,6 +59,22 @@ def bar_labels(app: AppTest) -> list[str]:
     bars = [element.proto.body for element in app.get("html") if "probability-bars" in element.proto.body]
     assert len(bars) == 1, "expected one set of probability bars"
     return [html.unescape(label) for label in re.findall(r'<span class="label[^"]*">([^<]*)</span>', bars[0])]
+
+
+def figure_blocks(app: AppTest) -> list[str]:
+    """The page's blocks of figures (ui.figures), in page order."""
+    return [element.proto.body for element in app.get("html") if 'class="figures"' in element.proto.body]
+
+
+def insights_html(app: AppTest) -> str:
+    """The Draw page's views below the answer: its last block of figures."""
+    return figure_blocks(app)[-1]
+
+
+def figure_captions(app: AppTest) -> list[str]:
+    """The captions of every figure on the page, unescaped, line breaks as newlines."""
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", "".join(figure_blocks(app)), flags=re.DOTALL)
+    return [html.unescape(caption.replace("<br>", "\n")) for caption in captions]
 
 
 def canvas_rgba(item: np.ndarray) -> np.ndarray:
@@ -133,16 +150,20 @@ def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
     assert not app.exception
     assert shows(app, expected)
     assert not app.info
-    assert any("What the network sees" in caption for image in app.image for caption in image.captions)
     assert bar_labels(app) == [entry["label"] for entry in expected["top_k"]]
-    # The live views below the answer: Grad-CAM for the predicted class, a tile row per conv layer, neighbours.
-    captions = [caption for image in app.image for caption in image.captions]
+    assert "What the network sees: 28x28 pixels, enlarged" in figure_captions(app)
+    # The live views below the answer, one block of figures: Grad-CAM for the predicted class, a tile column
+    # per conv layer, the nearest training images, the other networks' answers.
+    captions = figure_captions(app)
     assert any(caption.startswith(f"Grad-CAM for {expected['top_k'][0]['label']}") for caption in captions)
     conv_names = load_layers(expected["model"]).conv_names
     layers_caption = next(caption for caption in captions if caption.startswith(conv_names[0]))
     assert [part.split(" ")[0] for part in layers_caption.split(" · ")] == conv_names  # a column for every conv layer
     neighbours_caption = next(caption for caption in captions if caption.split(" (")[0] in CLASS_NAMES)
-    assert len(neighbours_caption.split(" · ")) == 6  # the nearest training images
+    assert len(neighbours_caption.split("\n")[0].split(" · ")) == 6  # the nearest training images
+    assert insights_html(app).count("<img ") == 4  # Grad-CAM and its scale, the neighbours, the layers
+    compared = [name for name in ("cnn", "baseline", "mlp") if name in loaders.trained_models()]
+    assert compared and all(html.escape(loaders.model_label(name)) in insights_html(app) for name in compared)
 
     app.toggle(key="draw_show_all").set_value(True).run()
     assert not app.exception
@@ -151,7 +172,15 @@ def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
 
     app.selectbox(key="draw_cam_class").set_value("Bag").run()
     assert not app.exception
-    assert any(caption.startswith("Grad-CAM for Bag") for image in app.image for caption in image.captions)
+    assert any(caption.startswith("Grad-CAM for Bag") for caption in figure_captions(app))
+
+
+def test_loading_a_model_sets_aside_what_is_loaded_from_the_garbage_collector():
+    # Streamlit collects garbage after every script run: frozen objects make that collection cheap.
+    loaders.get_model.clear()
+    gc.unfreeze()
+    loaders.get_model(DRAWING_MODEL)
+    assert gc.get_freeze_count() > 10_000
 
 
 def test_draw_runs_the_drawing_model(sample):

@@ -1,8 +1,12 @@
 """Feature maps and Grad-CAM: shapes, heatmaps on the item, and the NumPy copy of the network against Keras."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
+from cnn.config import PROJECT_DIR
 from cnn.explain import explain, feature_maps, grad_cam, grad_cam_from, load_layers
 from cnn.model import load_keras_model
 from cnn.predict import predict, preprocess
@@ -103,3 +107,17 @@ def test_unknown_layer_is_a_readable_error(model_input):
 def test_a_model_without_conv_layers_is_a_readable_error(model_input):
     with pytest.raises(ValueError, match="no conv layers"):
         explain(model_input, model_name="mlp")
+
+
+def test_the_app_runs_blas_on_one_thread_per_session():
+    # In a fresh interpreter: the limit is process-wide, and this one's BLAS may already be busy.
+    script = (
+        "from threadpoolctl import threadpool_info\n"
+        "from cnn.numpy_net import use_one_blas_thread\n"
+        "import numpy, scipy.linalg\n"
+        "use_one_blas_thread()\n"
+        "print(sorted({pool['num_threads'] for pool in threadpool_info() if pool['user_api'] == 'blas'}))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[1]"

@@ -5,12 +5,15 @@ and computed arrays are data (st.cache_data, which hands every session its own c
 user does lives in st.session_state.
 """
 
+import gc
+
 import numpy as np
 import streamlit as st
 
 from cnn.artifacts import read_json
 from cnn.config import BENCHMARK_PATH, DEFAULT_MODEL, ROBUSTNESS_PATH, history_path, metrics_path, serving_model_path
 from cnn.data import DatasetError, load_test_sample, load_test_split
+from cnn.numpy_net import use_one_blas_thread
 from cnn.predict import warm_up
 from cnn.registry import DRAWING_MODEL, MODEL_NAMES, model_spec
 from ui.layout import stop_with_error
@@ -30,7 +33,22 @@ def require_model(model_name: str = DEFAULT_MODEL):
 @st.cache_resource(show_spinner="Loading the model...")
 def get_model(model_name: str = DEFAULT_MODEL):
     """One read-only serving model per process, shared by every session, ready for its first prediction."""
-    return warm_up(model_name)
+    use_one_blas_thread()  # the sessions run side by side, each explanation on one core
+    model = warm_up(model_name)
+    set_aside_loaded_objects()
+    return model
+
+
+def set_aside_loaded_objects() -> None:
+    """Move everything loaded so far (Streamlit, NumPy, the models) out of the garbage collector's sight.
+
+    Streamlit runs a full garbage collection after every script run, holding the GIL: without this it walks
+    every object of every library loaded, once per canvas stroke, while the other sessions wait (see
+    bench.apps). What is loaded at start lives as long as the process anyway: frozen objects are still freed
+    when nothing refers to them, only cycles among them wait for ever. Garbage first, so none of it is kept.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @st.cache_data(show_spinner=False)

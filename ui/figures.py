@@ -1,0 +1,76 @@
+"""Pictures with their captions as one block of HTML: what a page redraws after every canvas stroke.
+
+A handful of st.image, st.markdown and st.caption elements are each a React component that the browser
+sets up again on every rerun, in every session; one st.html block of plain <figure> elements is drawn
+by the browser's HTML engine at once, and its pictures travel inside it as PNG data URLs instead of
+being fetched one by one (measured by bench.apps with several sessions drawing at once).
+"""
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+FIGURES_STYLE = """<style>
+.figures { display: flex; flex-wrap: wrap; gap: 0.5rem 2.5rem; align-items: flex-start; margin-bottom: 0.5rem; }
+.figures figure { margin: 0; max-width: 100%; }
+/* Titles and captions wrap at their picture's width instead of widening the figure. */
+.figures .title, .figures figcaption { width: 0; min-width: 100%; }
+.figures .title { margin: 0 0 0.4rem; }
+.figures img { display: block; max-width: 100%; height: auto; image-rendering: pixelated; }
+.figures img + img { margin-top: 4px; }
+.figures figcaption { color: rgba(49, 51, 63, 0.6); font-size: 0.875rem; margin-top: 0.35rem; }
+.figures table { border-collapse: collapse; font-size: 0.9rem; }
+.figures th, .figures td { text-align: left; padding: 0.2rem 1.2rem 0.2rem 0; border-bottom: 1px solid #E5E8EF; }
+</style>"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One view: a title above, one or more pictures (uint8 (H, W) or (H, W, 3)), a caption below."""
+
+    title: str  # Markdown-free text; **bold** is not interpreted
+    pictures: tuple[np.ndarray, ...]
+    alt: str  # what the pictures show, for screen readers
+    caption: str = ""  # a line break starts a new line
+
+
+def png_data_url(picture: np.ndarray) -> str:
+    """A uint8 grey or RGB array as a data:image/png URL."""
+    array = np.asarray(picture)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3):
+        raise ValueError(f"Expected a uint8 picture (H, W) or (H, W, 3), got {array.dtype} {array.shape}.")
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def figure_html(figure: Figure) -> str:
+    title = f'<p class="title"><strong>{html.escape(figure.title)}</strong></p>' if figure.title else ""
+    alt = html.escape(figure.alt, quote=True)
+    pictures = "".join(
+        f'<img src="{png_data_url(picture)}" width="{picture.shape[1]}" height="{picture.shape[0]}" alt="{alt}">'
+        for picture in figure.pictures
+    )
+    return f"<figure>{title}{pictures}{caption_html(figure.caption)}</figure>"
+
+
+def caption_html(caption: str) -> str:
+    return f"<figcaption>{html.escape(caption).replace(chr(10), '<br>')}</figcaption>" if caption else ""
+
+
+def table_html(title: str, header: list[str], rows: list[list[str]], caption: str = "") -> str:
+    """A small table as a figure: a title, the rows, a caption."""
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    return (f'<figure><p class="title"><strong>{html.escape(title)}</strong></p>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{caption_html(caption)}</figure>")  # fmt: skip
+
+
+def figures_html(*rows: list[str]) -> str:
+    """Rows of figures (each the HTML of figure_html or table_html), side by side where the screen is wide
+    enough and stacked where it is not: one string for st.html."""
+    return FIGURES_STYLE + "".join(f'<div class="figures">{"".join(row)}</div>' for row in rows)
