@@ -8,6 +8,7 @@ from cnn.evaluate import misclassified_indices
 from cnn.registry import MODEL_NAMES
 from cnn.render import upscale
 from ui import training
+from ui.figures import Figure, figure_html, figures_html
 from ui.layout import page_header, stop_with_error
 from ui.loaders import (
     SAMPLE_NAME,
@@ -22,7 +23,6 @@ from ui.loaders import (
 )
 from ui.prediction import share_column
 
-GALLERY_COLUMNS = 8
 GALLERY_SIZE = 24
 GALLERY_SCALE = 4
 ALL_CLASSES = "All classes"
@@ -112,12 +112,12 @@ st.caption(
     f"{len(mistakes):,} mistakes on {test_set_name}; the {min(GALLERY_SIZE, len(mistakes))} the network was most "
     "sure about are shown. Some are arguably mislabelled: Fashion-MNIST's labels are not perfect."
 )
-gallery = st.columns(GALLERY_COLUMNS)
-for position, (index, predicted, probability) in enumerate(mistakes[:GALLERY_SIZE]):
-    gallery[position % GALLERY_COLUMNS].image(
-        upscale(images[index], GALLERY_SCALE),
-        caption=f"{CLASS_NAMES[labels[index]]} → {CLASS_NAMES[predicted]} ({probability:.0%})",
-    )
+# One block of figures, not 24 image elements: the page's first visit draws and fetches far less.
+st.html(figures_html([
+    figure_html(Figure("", (upscale(images[index], GALLERY_SCALE),), alt=f"A test image of a {CLASS_NAMES[labels[index]]}",
+                       caption=f"{CLASS_NAMES[labels[index]]} → {CLASS_NAMES[predicted]} ({probability:.0%})"))
+    for index, predicted, probability in mistakes[:GALLERY_SIZE]
+], gallery=True))  # fmt: skip
 st.caption("Caption: true class → predicted class (the network's confidence).")
 
 # ---- The CNN beside simpler models.
@@ -210,7 +210,8 @@ else:
                 "right_flagged": st.column_config.NumberColumn("right flagged unsure", format="percent"),
             },
         )
-    st.dataframe(training.targets_table(robustness["targets"]), hide_index=True, width="stretch")
+    # Plain tables for the targets: text only, read top to bottom, and lighter to draw than data grids.
+    st.table(training.targets_table(robustness["targets"]), border="horizontal", hide_index=True)
     st.caption(
         f"Measured by `{robustness['command']}`. Drawings go through the Draw page's sketch path, which evens out "
         "the pen's width; the column beside shows the same drawings through the photo path."
@@ -233,7 +234,7 @@ benchmark = load_benchmark()
 if benchmark is None or "targets" not in benchmark:
     st.info("No benchmark in assets/ yet: `python -m bench.speed` measures speed, start-up, page times and memory.", icon=":material/info:")
 else:
-    st.dataframe(training.targets_table(benchmark["targets"]), hide_index=True, width="stretch")
+    st.table(training.targets_table(benchmark["targets"]), border="horizontal", hide_index=True)
     machine = benchmark["machine"]
     png_bound = benchmark["batch"]["png_bound_fraction_of_raw"]["decode_image"]
     st.caption(

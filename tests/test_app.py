@@ -63,7 +63,7 @@ def bar_labels(app: AppTest) -> list[str]:
 
 def figure_blocks(app: AppTest) -> list[str]:
     """The page's blocks of figures (ui.figures), in page order."""
-    return [element.proto.body for element in app.get("html") if 'class="figures"' in element.proto.body]
+    return [element.proto.body for element in app.get("html") if 'class="figures' in element.proto.body]
 
 
 def insights_html(app: AppTest) -> str:
@@ -319,10 +319,10 @@ def test_training_page_shows_curves_scores_mistakes_and_comparison():
     assert (robustness is None) == any("No robustness report" in info.value for info in app.info)
     if robustness is not None:
         target_names = [target["name"] for target in robustness["targets"]]
-        assert any(list(frame.value.get("measure", [])) == target_names for frame in app.dataframe)
+        assert any(list(frame.value.get("measure", [])) == target_names for frame in app.table)
     benchmark = loaders.load_benchmark()
     if benchmark is not None:
-        speed = app.dataframe[-1].value
+        speed = app.table[-1].value
         assert list(speed["measure"]) == [target["name"] for target in benchmark["targets"]]
     assert_gallery_shows_only_mistakes(app)
 
@@ -350,7 +350,7 @@ def test_training_falls_back_to_the_shipped_sample_without_the_dataset(monkeypat
 
 def assert_gallery_shows_only_mistakes(app: AppTest) -> list[str]:
     """The gallery's captions ('true → predicted (p%)'): all wrong, as many as the page says (at most 24)."""
-    gallery = [caption for image in app.image for caption in image.captions if " → " in caption]
+    gallery = [caption for caption in figure_captions(app) if " → " in caption]
     for caption in gallery:
         true_label, rest = caption.split(" → ")
         assert true_label in CLASS_NAMES and rest.split(" (")[0] in CLASS_NAMES

@@ -16,6 +16,7 @@ from PIL import Image
 
 FIGURES_STYLE = """<style>
 .figures { display: flex; flex-wrap: wrap; gap: 0.5rem 2.5rem; align-items: flex-start; margin-bottom: 0.5rem; }
+.figures.gallery { gap: 1rem 1.25rem; }
 .figures figure { margin: 0; max-width: 100%; }
 /* Titles and captions wrap at their picture's width instead of widening the figure. */
 .figures .title, .figures figcaption { width: 0; min-width: 100%; }
@@ -70,7 +71,8 @@ def table_html(title: str, header: list[str], rows: list[list[str]], caption: st
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{caption_html(caption)}</figure>")  # fmt: skip
 
 
-def figures_html(*rows: list[str]) -> str:
+def figures_html(*rows: list[str], gallery: bool = False) -> str:
     """Rows of figures (each the HTML of figure_html or table_html), side by side where the screen is wide
-    enough and stacked where it is not: one string for st.html."""
-    return FIGURES_STYLE + "".join(f'<div class="figures">{"".join(row)}</div>' for row in rows)
+    enough and wrapped where it is not: one string for st.html. A gallery sets its pictures closer."""
+    row_class = "figures gallery" if gallery else "figures"
+    return FIGURES_STYLE + "".join(f'<div class="{row_class}">{"".join(row)}</div>' for row in rows)
