@@ -15,7 +15,7 @@ from ui.canvas import sketch_canvas
 from ui.figures import Figure, figure_html, figures_html, table_html
 from ui.layout import page_header
 from ui.loaders import model_label, require_model, trained_models
-from ui.prediction import show_prediction
+from ui.prediction import prediction_html
 
 INPUT_SCALE = 8  # the 28x28 model input shown 224x224
 CAM_SCALE = 6
@@ -33,7 +33,9 @@ TIPS = """**What works** (measured on our own doodle benchmark, see the Training
 - **Shirt**: a pointed collar and a row of buttons.
 - **Dress**: narrow at the waist, wide at the hem.
 - **Bag**: a body with a handle or strap; a backpack with a top loop and a front pocket.
-- **Shoes**: a side view with a sole line; a flip flop from above with its V strap; a boot with a tall shaft."""
+- **Shoes**: a side view with a sole line; a flip flop from above with its V strap; a boot with a tall shaft.
+
+Undo (also Ctrl+Z) and Clear sit under the canvas."""
 
 page_header(
     "app_pages/draw.py",
@@ -61,7 +63,6 @@ def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None)
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
         drawing = sketch_canvas(key="draw_canvas", pen_width=pen_width)
-        st.caption("Undo (also Ctrl+Z) and Clear sit under the canvas.")
 
     with result_column, st.container(key="prediction"):
         if drawing is None:
@@ -76,10 +77,11 @@ def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None)
             st.error(str(error))
             return
         st.session_state[LAST_DRAWING] = drawing
-        show_prediction(result, show_all, unsure_tip="Add the part that tells it apart: long sleeves with cuffs, a zip, two legs, a strap.")
+        # The answer and the model input as one element: the part of the page each stroke redraws first.
+        answer = prediction_html(result, show_all, unsure_tip="Add the part that tells it apart: long sleeves with cuffs, a zip, two legs, a strap.")
         model_view = Figure("", (upscale(model_input, INPUT_SCALE),), alt="The drawing as the network receives it: 28x28 pixels",
                             caption="What the network sees: 28x28 pixels, enlarged")  # fmt: skip
-        st.html(figures_html([figure_html(model_view)]))
+        st.html(answer + figures_html([figure_html(model_view)]))
 
     show_insights(model_input, result, chosen_class)
 

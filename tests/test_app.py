@@ -42,16 +42,17 @@ def run_page(page: str | None = None, session_state: dict | None = None) -> AppT
     return app.run()
 
 
-def headline(app: AppTest) -> str:
-    """The prediction headline of show_prediction(): '### Label' or '### Not sure: maybe A, B or C?'."""
-    headlines = [markdown.value for markdown in app.markdown if markdown.value.startswith("### ")]
-    assert len(headlines) >= 1, "no prediction headline on the page"
-    return headlines[0]
+def headlines(app: AppTest) -> list[str]:
+    """The prediction headlines of show_prediction() on the page: 'Label' or 'Not sure: maybe A, B or C?'."""
+    bodies = "".join(element.proto.body for element in app.get("html"))
+    return [html.unescape(text) for text in re.findall(r'<h3 class="prediction-headline">(.*?)</h3>', bodies)]
 
 
 def shows(app: AppTest, result: dict) -> bool:
     """The page's headline is the one show_prediction() writes for this result."""
-    return headline(app) == f"### {prediction_headline(result)}"
+    found = headlines(app)
+    assert found, "no prediction headline on the page"
+    return found[0] == prediction_headline(result)
 
 
 def bar_labels(app: AppTest) -> list[str]:
@@ -132,7 +133,7 @@ def test_draw_shows_a_hint_until_something_is_drawn():
     assert app.slider(key="draw_pen_width").value == 16
     assert app.toggle(key="draw_show_all").value is False
     assert "prediction appears here" in app.info[0].value
-    assert not [markdown for markdown in app.markdown if markdown.value.startswith("### ")]
+    assert not headlines(app)
 
 
 def test_draw_shows_the_hint_again_once_the_canvas_is_cleared():

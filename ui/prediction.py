@@ -16,19 +16,26 @@ def headline(result: dict) -> str:
 
 
 def show_prediction(result: dict, show_all: bool = False, unsure_tip: str = "") -> None:
-    """Headline label (or an honest 'not sure' with the top three), then the probability bars."""
+    """Headline label (or an honest 'not sure' with the top three), how sure, then the probability bars."""
+    st.html(prediction_html(result, show_all, unsure_tip))
+
+
+def prediction_html(result: dict, show_all: bool = False, unsure_tip: str = "") -> str:
+    """show_prediction()'s answer as one block of HTML, for a page that adds to it before calling st.html."""
     best = result["top_k"][0]
-    st.markdown(f"### {headline(result)}")
     if result["unsure"]:
-        st.caption(f"Its best guess, {best['label']}, gets only {best['probability']:.0%}: too little to name one class. {unsure_tip}")
+        note = f"Its best guess, {best['label']}, gets only {best['probability']:.0%}: too little to name one class. {unsure_tip}"
     else:
-        st.caption(f"{best['probability']:.1%} sure")
-    st.html(probability_bars(result, show_all))
+        note = f"{best['probability']:.1%} sure"
+    return (
+        f'<h3 class="prediction-headline">{html.escape(headline(result))}</h3>'
+        f'<p class="prediction-note">{html.escape(note.strip())}</p>' + probability_bars(result, show_all)
+    )
 
 
-# The probability bars are redrawn after every canvas stroke, in every session: plain HTML bars cost the
-# browser next to nothing, where a chart library is set up again each time (measured by bench.apps with
-# several sessions drawing at once).
+# The answer is redrawn after every canvas stroke, in every session: one block of plain HTML costs the
+# browser next to nothing, where a chart library, or a Markdown headline, a caption and the bars as three
+# elements, are set up again each time (measured by bench.apps with several sessions drawing at once).
 BARS_STYLE = """<style>
 .probability-bars { display: grid; grid-template-columns: minmax(5.5em, max-content) 1fr 3.6em; gap: 6px 8px;
                     align-items: center; font-size: 0.9rem; margin: 0.4rem 0 1rem; }
@@ -36,6 +43,8 @@ BARS_STYLE = """<style>
 .probability-bars .fill { background: #A9B4C2; height: 100%; border-radius: 3px; }
 .probability-bars .winner .fill { background: #4C5FD5; }
 .probability-bars .value { text-align: right; font-variant-numeric: tabular-nums; }
+.prediction-headline { font-size: 1.75rem; font-weight: 700; line-height: 1.25; margin: 0 0 0.25rem; padding: 0; }
+.prediction-note { color: rgba(49, 51, 63, 0.6); font-size: 0.875rem; margin: 0 0 0.5rem; }
 </style>"""
 
 
