@@ -94,6 +94,12 @@ def speed_section(benchmark: dict) -> str:
                 summary = app[part][f"{measure}_ms"]
                 latency_rows.append([label, what, f"{summary['p50']:.0f}", f"{summary['p99']:.0f}"])
         parts.append(table(["who draws", "measure", "p50 ms", "p99 ms"], latency_rows))
+        sessions = app["sessions"]
+        if "rounds" in sessions:
+            parts.append(f"{sessions['sessions']} fresh sessions drew at once {sessions['rounds']} times "
+                         f"({sessions['sessions'] * sessions['rounds']} strokes in the percentiles); each round's prediction p50: "
+                         + ", ".join(f"{p50:.0f}" for p50 in sessions["round_prediction_p50_ms"]) + " ms. The browsers run on the "
+                         "server's 2 cores: their drawing and redrawing compete with it.")  # fmt: skip
     photos = benchmark.get("photos")
     if photos:
         parts.append("`predict()` on a product photo, p50 / p99: plain background "
