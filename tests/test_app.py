@@ -21,7 +21,7 @@ from cnn.predict import NothingDrawnError, classify, predict, preprocess
 from cnn.registry import DRAWING_MODEL, MODEL_NAMES
 from cnn.render import channel_columns, feature_map_grid, grad_cam_overlay, tile_row, upscale
 from tests.helpers import as_photo, encode
-from ui import loaders
+from ui import loaders, training
 from ui.canvas import png_from_drawing
 from ui.layout import PAGES
 from ui.prediction import headline as prediction_headline
@@ -442,3 +442,14 @@ def test_tile_row_and_channel_columns_make_one_picture_each():
     assert columns.shape == (4 * 60 - 4, 2 * 60 - 4, 3)
     silent = columns[:56, 60:116]
     assert (silent == silent[0, 0]).all()  # a silent channel is one flat colour, without dividing by zero
+
+
+def test_target_tables_spell_out_their_signs():
+    # st.table reads cells as Markdown: a target starting with ">" would show as a quote.
+    table = training.targets_table([
+        {"name": "doodles, top-1", "measured": 80.0, "target": ">= 75 %", "met": True},
+        {"name": "predict() p50", "measured": None, "target": "<= 2 ms", "met": None},
+    ])  # fmt: skip
+    assert list(table["target"]) == ["≥ 75 %", "≤ 2 ms"]
+    assert table["measured"][0] == "80.00%" and table["measured"].isna()[1]
+    assert list(table["verdict"]) == ["met", "not measured"]

@@ -105,7 +105,9 @@ def targets_table(targets: list[dict]) -> pd.DataFrame:
         unit = " ".join(target["target"].split()[2:])  # "<= 2 ms" -> "ms", ">= 75 %" -> "%", ">= 0.8" -> ""
         measured = None if target["measured"] is None else f"{target['measured']:,.2f}" + (unit and f" {unit}").replace(" %", "%")
         verdict = {True: "met", False: "not met", None: "not measured"}[target["met"]]
-        rows.append({"measure": target["name"], "measured": measured, "target": target["target"], "verdict": verdict})
+        # st.table reads its cells as Markdown, where ">= 75 %" would open a quote: the signs are written out.
+        goal = target["target"].replace(">=", "≥").replace("<=", "≤")
+        rows.append({"measure": target["name"], "measured": measured, "target": goal, "verdict": verdict})
     return pd.DataFrame(rows, columns=["measure", "measured", "target", "verdict"])
 
 
