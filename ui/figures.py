@@ -1,4 +1,4 @@
-"""Pictures with their captions as one block of HTML: what a page redraws after every canvas stroke.
+"""Pictures with their captions as one block of HTML: the Draw page's live views, the Training page's gallery.
 
 A handful of st.image, st.markdown and st.caption elements are each a React component that the browser
 sets up again on every rerun, in every session; one st.html block of plain <figure> elements is drawn
@@ -31,7 +31,7 @@ FIGURES_STYLE = """<style>
 
 @dataclass(frozen=True)
 class Figure:
-    """One view: a title above, one or more pictures (uint8 (H, W) or (H, W, 3)), a caption below."""
+    """One view: a title above (none if empty), one or more pictures (uint8 (H, W) or (H, W, 3)), a caption below."""
 
     title: str  # Markdown-free text; **bold** is not interpreted
     pictures: tuple[np.ndarray, ...]
