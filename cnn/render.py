@@ -55,8 +55,7 @@ def feature_map_grid(maps: np.ndarray, columns: int | None = None, tile: int | N
     tile = tile or 920 // columns - gap
     rows = -(-channels // columns)
     scale = max(1, tile // max(height, width))
-    peaks = maps.max(axis=(0, 1))
-    normalised = np.divide(maps, peaks, out=np.zeros_like(maps, dtype=np.float32), where=peaks > 0)
+    normalised = scaled_to_peaks(maps)
     cell_h, cell_w = height * scale + gap, width * scale + gap
     mosaic = np.full((rows * cell_h - gap, columns * cell_w - gap, 3), 255, dtype=np.uint8)
     for channel in range(channels):
@@ -64,6 +63,12 @@ def feature_map_grid(maps: np.ndarray, columns: int | None = None, tile: int | N
         tile_image = upscale(colourise(normalised[..., channel], MAP_COLOURS), scale)
         mosaic[row * cell_h : row * cell_h + height * scale, column * cell_w : column * cell_w + width * scale] = tile_image
     return mosaic
+
+
+def scaled_to_peaks(maps: np.ndarray) -> np.ndarray:
+    """Activations (H, W, C), each channel divided by its own peak: float32 in 0..1, silent channels all 0."""
+    peaks = maps.max(axis=(0, 1))  # (C,)
+    return np.divide(maps, peaks, out=np.zeros_like(maps, dtype=np.float32), where=peaks > 0)
 
 
 def most_active_channels(maps: np.ndarray, count: int) -> np.ndarray:
@@ -92,8 +97,7 @@ def channel_columns(layers: list[np.ndarray], tile: int, gap: int = 4) -> np.nda
     the layers side by side: one uint8 RGB picture of what every layer sees."""
     columns = []
     for maps in layers:
-        peaks = maps.max(axis=(0, 1))
-        normalised = np.divide(maps, peaks, out=np.zeros_like(maps, dtype=np.float32), where=peaks > 0)
+        normalised = scaled_to_peaks(maps)
         tiles = [colourise(normalised[..., channel], MAP_COLOURS) for channel in range(maps.shape[-1])]
         columns.append(np.vstack([np.pad(tile_row([image], tile, gap), ((0, gap), (0, 0), (0, 0)), constant_values=255)
                                   for image in tiles])[:-gap])  # fmt: skip

@@ -50,13 +50,16 @@ def png_data_url(picture: np.ndarray) -> str:
 
 
 def figure_html(figure: Figure) -> str:
-    title = f'<p class="title"><strong>{html.escape(figure.title)}</strong></p>' if figure.title else ""
     alt = html.escape(figure.alt, quote=True)
     pictures = "".join(
         f'<img src="{png_data_url(picture)}" width="{picture.shape[1]}" height="{picture.shape[0]}" alt="{alt}">'
         for picture in figure.pictures
     )
-    return f"<figure>{title}{pictures}{caption_html(figure.caption)}</figure>"
+    return f"<figure>{title_html(figure.title)}{pictures}{caption_html(figure.caption)}</figure>"
+
+
+def title_html(title: str) -> str:
+    return f'<p class="title"><strong>{html.escape(title)}</strong></p>' if title else ""
 
 
 def caption_html(caption: str) -> str:
@@ -67,8 +70,7 @@ def table_html(title: str, header: list[str], rows: list[list[str]], caption: st
     """A small table as a figure: a title, the rows, a caption."""
     head = "".join(f"<th>{html.escape(cell)}</th>" for cell in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
-    return (f'<figure><p class="title"><strong>{html.escape(title)}</strong></p>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{caption_html(caption)}</figure>")  # fmt: skip
+    return f"<figure>{title_html(title)}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{caption_html(caption)}</figure>"
 
 
 def figures_html(*rows: list[str], gallery: bool = False) -> str:
