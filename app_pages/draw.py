@@ -11,6 +11,7 @@ from cnn.config import CLASS_NAMES, DEFAULT_MODEL
 from cnn.insights import insights
 from cnn.predict import InvalidImageError, NothingDrawnError, classify, resolve_model_name
 from cnn.render import channel_columns, grad_cam_overlay, heat_legend, tile_row, upscale
+from cnn.teach import TaughtDrawing, corrections_db, drawings_zip, keep_correction, taught_answer
 from ui.canvas import sketch_canvas
 from ui.figures import Figure, figure_html, figures_html, table_html
 from ui.layout import page_header
@@ -23,6 +24,8 @@ LAYER_TILE = 56  # pixels: a feature-map tile, however coarse its layer
 NEIGHBOUR_TILE = 84  # pixels: a nearest training image (28x28, three times)
 PREDICTED = "The predicted class"
 LAST_DRAWING = "draw_last_png"  # the Feature maps page can open the drawing made here
+TAUGHT = "draw_taught"  # this session's corrections
+JUST_TAUGHT = "draw_just_taught"  # the class just taught, for one confirmation
 COMPARED = (DEFAULT_MODEL, "baseline", "mlp")
 # What the doodle benchmark (python -m bench.drawn_doodles) showed works, per kind of item.
 TIPS = """**What works** (measured on our own doodle benchmark, see the Training page):
@@ -46,16 +49,6 @@ page_header(
 model_name = resolve_model_name(None, sketch=True)
 require_model(model_name)
 
-# The settings sit above the canvas, outside the fragment below: changing one reruns the whole page, while a
-# stroke reruns only the fragment, so every open browser redraws just the answer and its views (bench.apps
-# measures several sessions drawing at once).
-pen_column, classes_column, cam_column = st.columns(3, vertical_alignment="bottom")
-pen_width = pen_column.slider("Pen width", min_value=4, max_value=40, value=16, step=2, key="draw_pen_width")
-show_all = classes_column.toggle("Show all 10 classes", key="draw_show_all")
-class_choice = cam_column.selectbox("Where it looks (Grad-CAM), for", [PREDICTED, *CLASS_NAMES], key="draw_cam_class")
-with st.expander("Tips for drawings the network recognises", icon=":material/lightbulb:"):
-    st.markdown(TIPS)
-
 
 @st.fragment
 def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None) -> None:
@@ -67,9 +60,10 @@ def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None)
     with result_column, st.container(key="prediction"):
         if drawing is None:
             st.info("Draw a clothing item on the black canvas: the prediction appears here.", icon=":material/draw:")
+            show_taught()
             return
         try:
-            result, model_input = classify(drawing, sketch=True)
+            result, model_input, embedding = classify(drawing, sketch=True)
         except NothingDrawnError:
             st.info("The canvas is empty: draw a clothing item to get a prediction.", icon=":material/draw:")
             return
@@ -77,13 +71,66 @@ def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None)
             st.error(str(error))
             return
         st.session_state[LAST_DRAWING] = drawing
+        result = taught_answer(result, embedding, taught_drawings())
         # The answer and the model input as one element: the part of the page each stroke redraws first.
         answer = prediction_html(result, show_all, unsure_tip="Add the part that tells it apart: long sleeves with cuffs, a zip, two legs, a strap.")
         model_view = Figure("", (upscale(model_input, INPUT_SCALE),), alt="The drawing as the network receives it: 28x28 pixels",
                             caption="What the network sees: 28x28 pixels, enlarged")  # fmt: skip
         st.html(answer + figures_html([figure_html(model_view)]))
+        teach_this_drawing(drawing, result, embedding)
 
     show_insights(model_input, result, chosen_class)
+
+
+def taught_drawings() -> list[TaughtDrawing]:
+    """This session's corrections (cnn/teach.py): they decide the answer for drawings close to them."""
+    return st.session_state.setdefault(TAUGHT, [])
+
+
+def teach_this_drawing(drawing: bytes, result: dict, embedding) -> None:
+    """Wrong or unsure? The user names the right class; it counts from the next stroke, for this session."""
+    if embedding is None:
+        return  # a model exported without embeddings cannot compare drawings
+    if "taught" in result:
+        st.caption(f"Answered from a drawing you taught it (similarity {result['taught']['similarity']:.2f}).")
+    just_taught = st.session_state.pop(JUST_TAUGHT, None)
+    with st.expander("Wrong? Teach it this drawing", icon=":material/school:", expanded=bool(result["unsure"] or just_taught)):
+        if just_taught:
+            st.success(f"Taught: this drawing is a {just_taught}. Drawings close to it are now answered {just_taught} in this session.")
+        right = st.selectbox("What is it?", CLASS_NAMES, index=None, placeholder="Pick the right class", key="draw_teach_class")
+        st.button("Teach it", key="draw_teach", disabled=right is None, icon=":material/add:",
+                  on_click=teach, args=(drawing, result, embedding))  # fmt: skip
+        show_taught()
+
+
+def teach(drawing: bytes, result: dict, embedding) -> None:
+    """The Teach button's callback: keep the correction for the session (and in the collection file where
+    that is switched on), then clear the choice for the next drawing."""
+    right = st.session_state.get("draw_teach_class")
+    if right is None:
+        return
+    taught = TaughtDrawing(drawing, CLASS_NAMES.index(right), embedding, result["model"], result["prediction"])
+    taught_drawings().append(taught)
+    database = corrections_db()
+    if database is not None:
+        keep_correction(database, taught)
+    st.session_state["draw_teach_class"] = None
+    st.session_state[JUST_TAUGHT] = right
+
+
+def show_taught() -> None:
+    """How many drawings the user taught, to download or forget."""
+    taught = taught_drawings()
+    if not taught:
+        return
+    st.caption(f"You taught me {len(taught)} drawing{'s' if len(taught) > 1 else ''} in this session"
+               + (", also kept for training where the app runs (CNN_CORRECTIONS_DB)." if corrections_db() else "; nothing is kept after it."))  # fmt: skip
+    download_column, clear_column = st.columns(2)
+    download_column.download_button("Download them (PNG + CSV)", drawings_zip(taught), "my-drawings.zip", "application/zip",
+                                    key="draw_taught_download", on_click="ignore", icon=":material/download:")  # fmt: skip
+    if clear_column.button("Forget them", key="draw_taught_clear", icon=":material/delete:"):
+        taught.clear()
+        st.rerun(scope="fragment")
 
 
 def show_insights(model_input, result: dict, chosen_class: int | None) -> None:
@@ -125,5 +172,18 @@ def show_insights(model_input, result: dict, chosen_class: int | None) -> None:
     st.container(key="insights").html(figures_html(*rows))
 
 
-drawing_and_answer(pen_width, show_all, None if class_choice == PREDICTED else CLASS_NAMES.index(class_choice))
+# The settings sit below the canvas, outside the fragment: on a phone the canvas comes first. Changing one
+# reruns the whole page, which sets the widgets' values in the session state before this script starts, so
+# the canvas above them can read them; a stroke reruns only the fragment, so every open browser redraws
+# just the answer and its views (bench.apps measures several sessions drawing at once).
+PEN_WIDTH = 16
+class_choice = st.session_state.get("draw_cam_class", PREDICTED)
+drawing_and_answer(st.session_state.get("draw_pen_width", PEN_WIDTH), st.session_state.get("draw_show_all", False),
+                   None if class_choice == PREDICTED else CLASS_NAMES.index(class_choice))  # fmt: skip
+pen_column, classes_column, cam_column = st.columns(3, vertical_alignment="bottom")
+pen_column.slider("Pen width", min_value=4, max_value=40, value=PEN_WIDTH, step=2, key="draw_pen_width")
+classes_column.toggle("Show all 10 classes", key="draw_show_all")
+cam_column.selectbox("Where it looks (Grad-CAM), for", [PREDICTED, *CLASS_NAMES], key="draw_cam_class")
+with st.expander("Tips for drawings the network recognises", icon=":material/lightbulb:"):
+    st.markdown(TIPS)
 st.page_link("app_pages/feature_maps.py", label="Every channel of every layer, on the Feature maps page", icon=":material/grid_view:")

@@ -195,7 +195,7 @@ def bench_explain(settings: Settings, model_name: str, pngs: list[bytes]) -> dic
 
     def draw_page(index: int) -> None:
         # The Draw page's path for one stroke: the drawing model's answer, then every view beside it.
-        result, model_input = classify(pngs[index % len(pngs)], sketch=True)
+        result, model_input, _ = classify(pngs[index % len(pngs)], sketch=True)
         insights(model_input, result, result["model"], compare_with=compared)
 
     compared = tuple(name for name in (DEFAULT_MODEL, "baseline", "mlp") if serving_model_path(name).is_file())

@@ -277,6 +277,16 @@ def draw_dress(rng: np.random.Generator) -> Strokes:
 
 
 def draw_trouser(rng: np.random.Generator) -> Strokes:
+    """Trousers in the proportions people draw them: long legs, or a wide upside-down U or Π as wide as
+    it is tall, with short legs."""
+    strokes = trouser_outline(rng)
+    if maybe(rng, 0.4):  # squat: as wide as tall, short legs
+        widen = np.array([rng.uniform(1.3, 2.2), rng.uniform(0.55, 0.85)])
+        strokes = [0.5 + (stroke - 0.5) * widen for stroke in strokes]
+    return strokes
+
+
+def trouser_outline(rng: np.random.Generator) -> Strokes:
     centre = 0.5
     waist_half = rng.uniform(0.15, 0.26)
     waist_y = rng.uniform(0.0, 0.06)
@@ -288,9 +298,18 @@ def draw_trouser(rng: np.random.Generator) -> Strokes:
     gap = rng.uniform(0.0, 0.06)
     outer_bottom = centre - waist_half - flare
     inner_bottom = max(outer_bottom + leg_width, centre - gap - 0.02)
-    style = rng.integers(0, 3)
+    style = rng.integers(0, 4)
     strokes: Strokes = []
-    if style == 0:  # one outline: waist, outer leg, hem, inner leg, crotch and back
+    if style == 3:  # a Π: waistband across, outer legs down, inner legs up to a notch, the hems left open
+        notch = (centre, crotch_y if maybe(rng, 0.6) else waist_y + band + rng.uniform(0.05, 0.12))
+        for side in (-1, 1):
+            strokes.append(line((centre + side * waist_half, waist_y + band), (centre + side * (centre - outer_bottom), leg_bottom)))
+            strokes.append(line((centre + side * (centre - inner_bottom), leg_bottom), notch))
+        if maybe(rng, 0.5):  # hems
+            for side in (-1, 1):
+                strokes.append(line((centre + side * (centre - outer_bottom), leg_bottom), (centre + side * (centre - inner_bottom), leg_bottom)))
+        strokes.append(line((centre - waist_half, waist_y + band), (centre + waist_half, waist_y + band)))
+    elif style == 0:  # one outline: waist, outer leg, hem, inner leg, crotch and back
         left = np.array([(centre - waist_half, waist_y), (outer_bottom, leg_bottom), (inner_bottom, leg_bottom), (centre, crotch_y)])
         strokes.append(closed(np.vstack([left, mirror_x(left[:-1])[::-1]])))
     elif style == 1:  # an inverted V or H under the waistband, drawn as separate lines
@@ -325,27 +344,13 @@ def draw_trouser(rng: np.random.Generator) -> Strokes:
 
 
 def draw_bag(rng: np.random.Generator) -> Strokes:
-    kind = rng.integers(0, 4)  # handbag, backpack, tote, clutch or shoulder bag
+    kind = int(rng.choice(4, p=(0.3, 0.35, 0.2, 0.15)))  # handbag, backpack, tote or shoulder bag, clutch
     top, bottom = rng.uniform(0.3, 0.5), rng.uniform(0.9, 1.0)
     half_top, half_bottom = rng.uniform(0.22, 0.4), rng.uniform(0.28, 0.45)
     centre = 0.5
     strokes: Strokes = []
-    if kind == 1:  # backpack: tall, rounded top, front pocket, top loop
-        top = rng.uniform(0.12, 0.25)
-        half = rng.uniform(0.2, 0.3)
-        body = np.vstack([arc(centre, top + half, half, half, 180, 360, 12), line((centre + half, bottom), (centre - half, bottom), (centre - half, top + half))])
-        strokes.append(body)
-        pocket_top = rng.uniform(0.55, 0.7)
-        strokes.append(line((centre - half * 0.7, pocket_top), (centre + half * 0.7, pocket_top), (centre + half * 0.7, bottom - 0.05),
-                            (centre - half * 0.7, bottom - 0.05), (centre - half * 0.7, pocket_top)))  # fmt: skip
-        strokes.append(arc(centre, top, 0.06, 0.07, 180, 360, 8))
-        if maybe(rng, 0.5):  # shoulder straps showing at the sides
-            for side in (-1, 1):
-                strokes.append(arc(centre + side * (half + 0.02), top + half + 0.2, 0.05, 0.25, -90, 90, 8) if side > 0 else
-                               arc(centre + side * (half + 0.02), top + half + 0.2, 0.05, 0.25, 90, 270, 8))  # fmt: skip
-        if maybe(rng, 0.5):  # a zip around the top
-            strokes.append(arc(centre, top + half + 0.05, half * 0.75, half * 0.7, 200, 340, 10))
-        return strokes
+    if kind == 1:  # backpack: a tall rounded body, a front pocket, a carry loop on top, straps at the sides
+        return draw_backpack(rng)
     if kind == 3:  # clutch: a flat rectangle with a flap
         top, bottom = rng.uniform(0.3, 0.4), rng.uniform(0.7, 0.85)
         half_top = half_bottom = rng.uniform(0.35, 0.48)
@@ -364,6 +369,47 @@ def draw_bag(rng: np.random.Generator) -> Strokes:
                        else line((centre - half_top, top + depth), (centre + half_top, top + depth)))  # fmt: skip
     if maybe(rng, 0.4):  # a clasp
         strokes.append(closed(arc(centre, top + (bottom - top) * 0.35, 0.03, 0.03, 0, 330, 6)))
+    return strokes
+
+
+def draw_backpack(rng: np.random.Generator) -> Strokes:
+    centre, top, bottom = 0.5, rng.uniform(0.08, 0.2), rng.uniform(0.9, 1.0)
+    half = rng.uniform(0.2, 0.34)
+    body_kind = rng.integers(0, 3)
+    if body_kind == 0:  # rounded top, straight sides
+        body = np.vstack([arc(centre, top + half, half, half, 180, 360, 12), line((centre + half, bottom), (centre - half, bottom), (centre - half, top + half))])
+    elif body_kind == 1:  # a rounded rectangle
+        radius = half * rng.uniform(0.3, 0.6)
+        body = np.vstack([
+            arc(centre - half + radius, top + radius, radius, radius, 180, 270, 5),
+            arc(centre + half - radius, top + radius, radius, radius, 270, 360, 5),
+            arc(centre + half - radius, bottom - radius, radius, radius, 0, 90, 5),
+            arc(centre - half + radius, bottom - radius, radius, radius, 90, 180, 5),
+        ])  # fmt: skip
+        body = closed(body)
+    else:  # an oval
+        body = closed(arc(centre, (top + bottom) / 2, half, (bottom - top) / 2, 0, 355, 24))
+    strokes: Strokes = [body]
+    pocket_top = rng.uniform(0.5, 0.7)
+    pocket_half = half * rng.uniform(0.5, 0.8)
+    if maybe(rng, 0.6):  # a box pocket
+        pocket_bottom = bottom - rng.uniform(0.05, 0.12)
+        strokes.append(closed(line((centre - pocket_half, pocket_top), (centre + pocket_half, pocket_top),
+                                   (centre + pocket_half, pocket_bottom), (centre - pocket_half, pocket_bottom))))  # fmt: skip
+    else:  # a pocket as an arc, or a flap
+        strokes.append(arc(centre, pocket_top, pocket_half, rng.uniform(0.08, 0.18), 0, 180, 10))
+        if maybe(rng, 0.6):
+            strokes.append(line((centre - pocket_half, pocket_top), (centre + pocket_half, pocket_top)))
+    if maybe(rng, 0.8):  # the carry loop
+        strokes.append(arc(centre, top + 0.01, rng.uniform(0.04, 0.1), rng.uniform(0.05, 0.1), 180, 360, 8))
+    if maybe(rng, 0.6):  # shoulder straps as arcs at the sides
+        depth = rng.uniform(0.3, 0.6) * (bottom - top)
+        for side in (-1, 1):
+            x = centre + side * half
+            strokes.append(arc(x, top + half * 0.8 + depth / 2, rng.uniform(0.04, 0.09), depth / 2,
+                               -90 if side > 0 else 90, 90 if side > 0 else 270, 8))  # fmt: skip
+    if maybe(rng, 0.4):  # a zip around the top
+        strokes.append(arc(centre, top + half + 0.05, half * 0.75, half * 0.7, 200, 340, 10))
     return strokes
 
 
@@ -518,18 +564,20 @@ def resample(stroke: np.ndarray, spacing: float = POINT_SPACING) -> np.ndarray:
 
 def by_hand(strokes: Strokes, rng: np.random.Generator) -> Strokes:
     """Redraw strokes as a hand would: a slanted, stretched frame, wobble, overshoot and gaps."""
-    angle = np.radians(rng.normal(0.0, 5.0))
-    stretch = np.exp(rng.uniform(-0.2, 0.2))
-    shear = rng.normal(0.0, 0.08)
+    angle = np.radians(rng.normal(0.0, 7.0))
+    stretch = np.exp(rng.uniform(-0.3, 0.3))
+    shear = rng.normal(0.0, 0.1)
     frame = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ np.array([[stretch, shear], [0.0, 1.0 / stretch]])
-    wobble = rng.uniform(0.0, 0.018)
+    wobble = rng.uniform(0.0, 0.025)
+    # Corners placed carelessly: a quick drawing is lopsided (one sleeve lower, one leg wider).
+    corner_jitter = rng.uniform(0.0, 0.035)
     drawn = []
     for stroke in strokes:
-        points = resample(stroke)
+        points = resample(stroke + rng.normal(0.0, corner_jitter, size=stroke.shape))
         if len(points) < 2:
             continue
-        if maybe(rng, 0.3):  # overshoot or stop short at the ends
-            extend = rng.uniform(-0.04, 0.05)
+        if maybe(rng, 0.4):  # overshoot or stop short at the ends
+            extend = rng.uniform(-0.05, 0.08)
             direction = points[-1] - points[-2]
             points = np.vstack([points, points[-1] + extend * direction / max(np.linalg.norm(direction), 1e-9)])
         if wobble > 0:

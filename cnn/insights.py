@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn.config import CLASS_NAMES, neighbours_path
+from cnn.config import CLASS_NAMES
 from cnn.explain import Explanation, explain
-from cnn.neighbours import Neighbour, NeighbourIndex
-from cnn.predict import load_once, predict_model_input
+from cnn.neighbours import Neighbour
+from cnn.predict import load_neighbours, predict_model_input
 from cnn.registry import MODEL_NAMES
 from cnn.render import most_active_channels
 
@@ -35,10 +35,6 @@ class Insights:
     layers: list[LayerGlimpse]
     neighbours: list[Neighbour]
     comparison: dict[str, dict]  # model name -> predict()'s result for the same model input
-
-
-def load_neighbours(model_name: str) -> NeighbourIndex:
-    return load_once("neighbours", model_name, neighbours_path(model_name), NeighbourIndex.from_file)
 
 
 def insights(model_input: np.ndarray, result: dict, model_name: str, class_id: int | None = None,

@@ -5,6 +5,11 @@ network (the classifier's input, its penultimate layer) and writes them with the
 `assets/<model>_neighbours.npz`. At run time an input's embedding, from the same forward pass that
 draws its feature maps, is compared with all of them by cosine similarity: one small matrix product
 in NumPy, no search library needed at this size.
+
+The same file holds the reference embeddings of the "not one of my ten" check (cnn/calibration.py):
+a class-balanced sample of what the model trained on (for the drawing model doodles too, which the
+gallery never shows), embedded by the serving model exactly as predict() embeds an input, so that
+an input's distance to its k-th nearest reference says how unlike the training data it is.
 """
 
 from dataclasses import dataclass
@@ -16,6 +21,10 @@ from cnn.artifacts import write_atomically
 from cnn.config import NUM_CLASSES
 
 PER_CLASS = 300  # training images per class in the index: enough for look-alikes, small enough for a git clone
+REFERENCE_PER_CLASS = 400  # training inputs per class the distance check compares with
+# k: the k-th nearest reference. Sun et al. found k should shrink with the share of the training data
+# kept; 4,000 references of some 100,000 training inputs is a few percent.
+NEIGHBOUR_RANK = 5
 INDEX_SEED = 0
 
 
@@ -28,15 +37,23 @@ class Neighbour:
 
 
 class NeighbourIndex:
-    def __init__(self, images: np.ndarray, labels: np.ndarray, embeddings: np.ndarray):
+    def __init__(self, images: np.ndarray, labels: np.ndarray, embeddings: np.ndarray, references: np.ndarray | None = None):
         self.images = images  # (N, 28, 28) uint8
         self.labels = labels  # (N,) uint8
         self.unit_embeddings = unit_rows(embeddings.astype(np.float32))  # (N, units)
+        self.unit_references = None if references is None else unit_rows(references.astype(np.float32))  # (M, units)
 
     @classmethod
     def from_file(cls, path: Path) -> "NeighbourIndex":
         with np.load(path, allow_pickle=False) as archive:
-            return cls(archive["images"], archive["labels"], archive["embeddings"])
+            references = archive["references"] if "references" in archive.files else None
+            return cls(archive["images"], archive["labels"], archive["embeddings"], references)
+
+    def reference_distances(self, embeddings: np.ndarray) -> np.ndarray:
+        """(N, units) serving-model embeddings -> (N,) cosine distance of each to its NEIGHBOUR_RANK-th nearest reference."""
+        if self.unit_references is None:
+            raise ValueError("This neighbour index has no reference embeddings: re-export the model.")
+        return kth_distances(unit_rows(embeddings.astype(np.float32)), self.unit_references)
 
     def nearest(self, embedding: np.ndarray, count: int = 5) -> list[Neighbour]:
         """The `count` most similar training images to an embedding (units,), most similar first."""
@@ -46,6 +63,13 @@ class NeighbourIndex:
         best = np.argpartition(-similarities, count - 1)[:count]
         best = best[np.argsort(-similarities[best], kind="stable")]
         return [Neighbour(int(i), int(self.labels[i]), float(similarities[i]), self.images[i]) for i in best]
+
+
+def kth_distances(unit_queries: np.ndarray, unit_references: np.ndarray, rank: int = NEIGHBOUR_RANK) -> np.ndarray:
+    """(N, units) and (M, units) unit rows -> (N,) cosine distance of each query to its rank-th nearest reference."""
+    similarities = unit_queries @ unit_references.T  # (N, M)
+    kth_largest = np.partition(similarities, similarities.shape[1] - rank, axis=1)[:, similarities.shape[1] - rank]
+    return (1.0 - kth_largest).astype(np.float32)
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
@@ -61,8 +85,9 @@ def balanced_subset(labels: np.ndarray, per_class: int = PER_CLASS, seed: int = 
     return np.sort(np.concatenate(chosen))
 
 
-def export_neighbours(model, images: np.ndarray, labels: np.ndarray, path: Path) -> None:
-    """Embed a class-balanced subset of images (uint8 (N, 28, 28)) with the Keras model and write the index."""
+def export_neighbours(model, images: np.ndarray, labels: np.ndarray, path: Path, references: np.ndarray | None = None) -> None:
+    """Embed a class-balanced subset of images (uint8 (N, 28, 28)) with the Keras model and write the index,
+    with the reference embeddings (M, units) of the distance check where given."""
     import keras
 
     chosen = balanced_subset(labels)
@@ -71,6 +96,7 @@ def export_neighbours(model, images: np.ndarray, labels: np.ndarray, path: Path)
     write_atomically(
         path,
         lambda temp: np.savez_compressed(
-            open(temp, "wb"), images=images[chosen], labels=labels[chosen], embeddings=embeddings.astype(np.float16)
+            open(temp, "wb"), images=images[chosen], labels=labels[chosen], embeddings=embeddings.astype(np.float16),
+            **({} if references is None else {"references": unit_rows(references.astype(np.float32)).astype(np.float16)}),
         ),
     )

@@ -15,27 +15,32 @@ from typing import NamedTuple
 import numpy as np
 
 from cnn.artifacts import read_json
-from cnn.calibration import UnsureRule
-from cnn.config import CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, metrics_path, serving_model_path
+from cnn.calibration import UNLIKE_TRAINING, UnsureRule
+from cnn.config import CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, metrics_path, neighbours_path, serving_model_path
 from cnn.errors import InvalidImageError, NothingDrawnError  # noqa: F401  part of the public API
 from cnn.frame import preprocess, preprocess_many  # noqa: F401  preprocess is part of the public API
+from cnn.neighbours import NeighbourIndex
 from cnn.registry import DRAWING_MODEL
 from cnn.serving import CHUNK_SIZE, ServingModel
 
 
 class Classified(NamedTuple):
-    """classify()'s answer: predict()'s result and the (28, 28) model input it was computed from."""
+    """classify()'s answer: predict()'s result, the (28, 28) model input it was computed from and the
+    model's embedding of it (units,), None for a model exported without one."""
 
     result: dict
     model_input: np.ndarray
+    embedding: np.ndarray | None = None
 
 
 def predict(image, top_k: int = 3, model_name: str | None = None, sketch: bool = False, box=None) -> dict:
     """Classify one image; `flask.jsonify(predict(request.files["file"]))` just works.
 
-    Returns {"prediction", "class_id", "confidence", "unsure", "top_k": [{"label", "class_id",
-    "probability"}, ...], "probabilities": {class name: probability}, "model"}. Probabilities are
-    calibrated; "unsure" is the model's calibrated rule (cnn/calibration.py). model_name None runs
+    Returns {"prediction", "class_id", "confidence", "unsure", "unsure_reason", "headline", "top_k":
+    [{"label", "class_id", "probability"}, ...], "probabilities": {class name: probability}, "model"}.
+    Probabilities are calibrated; "unsure" is the model's calibrated rule (cnn/calibration.py) and
+    "unsure_reason" why: "low_confidence", "unlike_training" (far from everything the model learnt
+    from: "not one of my ten") or None; "headline" is the answer as the pages word it. model_name None runs
     what the app runs: the drawing model for sketch=True (the Draw page's path), else the cnn.
     box (left, top, width, height) in the image's pixels: classify what is inside it only.
     Raises InvalidImageError (a ValueError) with a readable message for bad input.
@@ -47,11 +52,11 @@ def predict_batch(images, top_k: int = 3, model_name: str | None = None, sketch:
     """Classify many images, chunk by chunk; a bad image gets {"error": message} in its place.
     boxes: one box (or None) per image, as predict() takes it."""
     model_name = resolve_model_name(model_name, sketch)
-    model = load_model(model_name)
+    load_model(model_name)  # a missing model fails here, before any image is read
 
     def classify_chunk(model_inputs: list) -> list[dict]:
         good = [model_input for model_input in model_inputs if not isinstance(model_input, InvalidImageError)]
-        classified = iter(results_from_probabilities(model(np.stack(good)[..., np.newaxis]), top_k, model_name) if good else [])
+        classified = iter(results_from_model_inputs(np.stack(good), top_k, model_name) if good else [])
         return [
             {"error": str(model_input)} if isinstance(model_input, InvalidImageError) else next(classified)
             for model_input in model_inputs
@@ -69,13 +74,34 @@ def predict_batch(images, top_k: int = 3, model_name: str | None = None, sketch:
 def classify(image, top_k: int = 3, model_name: str | None = None, sketch: bool = False, box=None) -> Classified:
     """predict()'s result together with the (28, 28) model input it was computed from, for UIs that show both."""
     model_input = preprocess(image, sketch=sketch, box=box)
-    return Classified(predict_model_input(model_input, top_k, resolve_model_name(model_name, sketch)), model_input)
+    results, embeddings = results_and_embeddings(model_input[np.newaxis], top_k, resolve_model_name(model_name, sketch))
+    return Classified(results[0], model_input, None if embeddings is None else embeddings[0])
 
 
 def predict_model_input(model_input: np.ndarray, top_k: int = 3, model_name: str = DEFAULT_MODEL) -> dict:
     """predict()'s result for an image preprocess() has already turned into the (28, 28) model input."""
-    probabilities = load_model(model_name)(model_input[np.newaxis, :, :, np.newaxis])[0]
-    return result_from_probabilities(probabilities, top_k, model_name)
+    return results_from_model_inputs(model_input[np.newaxis], top_k, model_name)[0]
+
+
+def results_from_model_inputs(model_inputs: np.ndarray, top_k: int, model_name: str) -> list[dict]:
+    """(N, 28, 28) model inputs -> predict()'s results."""
+    return results_and_embeddings(model_inputs, top_k, model_name)[0]
+
+
+def results_and_embeddings(model_inputs: np.ndarray, top_k: int, model_name: str) -> tuple[list[dict], np.ndarray | None]:
+    """(N, 28, 28) model inputs -> predict()'s results, from the model's probabilities and, where it has a
+    reference set, how far each input's embedding lies from what it learnt ("not one of my ten"); and the
+    embeddings (N, units), None for a model exported without them."""
+    probabilities, embeddings = load_model(model_name).with_embeddings(model_inputs[..., np.newaxis])
+    return results_from_probabilities(probabilities, top_k, model_name, reference_distances(model_name, embeddings)), embeddings
+
+
+def reference_distances(model_name: str, embeddings: np.ndarray | None) -> np.ndarray | None:
+    """(N, units) embeddings -> (N,) distances to the model's reference embeddings; None where it has none."""
+    if embeddings is None or not neighbours_path(model_name).is_file():
+        return None
+    index = load_neighbours(model_name)
+    return index.reference_distances(embeddings) if index.unit_references is not None else None
 
 
 # ---------------------------------------------------------------------------------------
@@ -111,6 +137,11 @@ def load_model(model_name: str = DEFAULT_MODEL) -> ServingModel:
     return load_once("serving", model_name, serving_model_path(model_name), ServingModel.from_file)
 
 
+def load_neighbours(model_name: str) -> NeighbourIndex:
+    """The model's nearest-neighbour index and reference embeddings (cnn/neighbours.py)."""
+    return load_once("neighbours", model_name, neighbours_path(model_name), NeighbourIndex.from_file)
+
+
 def load_unsure_rule(model_name: str = DEFAULT_MODEL) -> UnsureRule:
     """The model's calibrated "not sure" rule from its metrics file (see cnn/calibration.py)."""
 
@@ -131,26 +162,44 @@ def warm_up(model_name: str = DEFAULT_MODEL) -> ServingModel:
 # Results and batches.
 
 
-def results_from_probabilities(probabilities: np.ndarray, top_k: int, model_name: str = DEFAULT_MODEL) -> list[dict]:
+def results_from_probabilities(probabilities: np.ndarray, top_k: int, model_name: str = DEFAULT_MODEL,
+                               distances: np.ndarray | None = None) -> list[dict]:  # fmt: skip
     """JSON-ready results from the model's (N, 10) probabilities, calibrated and flagged by its unsure
-    rule: the sorting and rounding done once for the batch."""
+    rule (with the (N,) reference distances, where the model has them): the sorting and rounding done
+    once for the batch. "unsure_reason" says why: "unlike_training", "low_confidence" or None."""
     rule = load_unsure_rule(model_name)
     probabilities = rule.calibrate(probabilities)
-    unsure = rule.unsure(probabilities).tolist()
+    reasons = rule.reasons(probabilities, distances)
     top_k = max(1, min(int(top_k), len(CLASS_NAMES)))
     orders = np.argsort(probabilities, axis=1)[:, ::-1][:, :top_k].tolist()  # (N, top_k), most likely first
     results = []
-    for order, rounded, is_unsure in zip(orders, np.round(probabilities.astype(np.float64), 6).tolist(), unsure):
+    for order, rounded, reason in zip(orders, np.round(probabilities.astype(np.float64), 6).tolist(), reasons):
         results.append({
             "prediction": CLASS_NAMES[order[0]],
             "class_id": order[0],
             "confidence": rounded[order[0]],
-            "unsure": is_unsure,
+            "unsure": reason is not None,
+            "unsure_reason": reason,
+            "headline": headline(CLASS_NAMES[order[0]], [CLASS_NAMES[i] for i in order[:3]], reason),
             "top_k": [{"label": CLASS_NAMES[i], "class_id": i, "probability": rounded[i]} for i in order],
             "probabilities": dict(zip(CLASS_NAMES, rounded)),
             "model": model_name,
         })  # fmt: skip
     return results
+
+
+NOT_ONE_OF_MY_TEN = "This doesn't look like any of the ten items I know"
+
+
+def headline(prediction: str, top_three: list[str], reason: str | None) -> str:
+    """What every page and the Flask page say as the answer: the label, "Not sure: maybe A, B or C?" for a
+    low-confidence answer, or that the input is unlike anything the model learnt from."""
+    if reason == UNLIKE_TRAINING:
+        return NOT_ONE_OF_MY_TEN
+    if reason is None:
+        return prediction
+    maybe = top_three[0] if len(top_three) == 1 else ", ".join(top_three[:-1]) + " or " + top_three[-1]
+    return f"Not sure: maybe {maybe}?"
 
 
 def result_from_probabilities(probabilities: np.ndarray, top_k: int, model_name: str = DEFAULT_MODEL) -> dict:

@@ -146,7 +146,7 @@ def classify_request(image, top_k: int, include_input: bool) -> dict:
     """predict()'s dict; with include_input also the 28x28 model input, from a single preprocessing pass."""
     shared_model()  # A missing model is a 503 before any work.
     try:
-        result, model_input = classify(image, top_k=top_k, model_name=DEFAULT_MODEL)
+        result, model_input, _ = classify(image, top_k=top_k, model_name=DEFAULT_MODEL)
     except InvalidImageError as error:
         raise BadRequest(str(error)) from error
     return result | {"model_input": png_data_url(model_input)} if include_input else result

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn.artifacts import library_versions, read_json, write_atomically, write_json
-from cnn.config import ASSETS_DIR, SEED
+from cnn.config import ASSETS_DIR, NUM_CLASSES, SEED
 from cnn.data import load_fashion_mnist
 from cnn.registry import DRAWINGS, MODEL_NAMES, model_spec
 
@@ -36,6 +36,7 @@ NO_DECAY_VARIABLES = ("gamma", "beta", "bias")
 PROCEDURAL_DOODLES = 40_000
 PROCEDURAL_VALIDATION_DOODLES = 4_000
 DOODLE_VALIDATION_SEED_OFFSET = 1_000  # validation doodles come from their own seed
+CORRECTION_COPIES = 16  # placements of each correction kept by the Draw page, as for the real doodles
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -71,8 +72,10 @@ def train(
     batch_size: int | None = None,
     verbose: int | str = "auto",
     command: str | None = None,
+    corrections: Path | None = None,
 ) -> dict:
-    """Train one model, write its three artifacts into out_dir and return its metrics."""
+    """Train one model, write its three artifacts into out_dir and return its metrics.
+    corrections: a SQLite file of the Draw page's kept corrections (cnn/teach.py), for the drawing model."""
     import keras
 
     from cnn.augment import Augmenter
@@ -94,8 +97,16 @@ def train(
         validation_size = max(limit // 10, 1)
     (x_train, y_train), (x_val, y_val) = split_validation(x_train_full, y_train_full, validation_size, seed)
     dataset_training_images = (x_train, y_train)  # the nearest-neighbour index shows these, never doodles
+    real_doodles = corrected = 0
+    if corrections is not None and spec.training_data != DRAWINGS:
+        raise ValueError(f"--corrections are drawings: only a model trained on drawings takes them, not {model_name}.")
     if spec.training_data == DRAWINGS:
-        (x_train, y_train), (x_val, y_val) = with_doodles(x_train, y_train, x_val, y_val, seed, limit)
+        (x_train, y_train), (x_val, y_val), real_doodles = with_doodles(x_train, y_train, x_val, y_val, seed, limit)
+        if corrections is not None:
+            from cnn.teach import corrections_training_set
+
+            corrected_images, corrected_labels, corrected = corrections_training_set(corrections, seed, CORRECTION_COPIES)
+            x_train, y_train = joined([(x_train, y_train), (corrected_images, corrected_labels)])
     augmenter = Augmenter(seed) if augment else None
     train_data = make_dataset(x_train, y_train, batch_size, augmenter, shuffle_seed=seed)
     val_data = make_dataset(x_val, y_val, batch_size)
@@ -135,7 +146,7 @@ def train(
     write_atomically(out_dir / f"{model_name}.keras", inference_model.save)
     metrics = {
         "model": model_name,
-        **export_and_evaluate(inference_model, model_name, out_dir, (x_test, y_test), (x_val, y_val), dataset_training_images),
+        **export_and_evaluate(inference_model, model_name, out_dir, (x_test, y_test), (x_val, y_val), dataset_training_images, seed),
         "parameters": int(model.count_params()),
         "optimizer": f"AdamW (peak learning rate {peak_learning_rate}, weight decay {WEIGHT_DECAY}, "
         f"BatchNorm and biases not decayed, {WARMUP_EPOCHS}-epoch warm-up then cosine decay)",
@@ -143,7 +154,8 @@ def train(
         "augmentation": "horizontal flip, +-2 px shifts, random erasing, outline and silhouette restyling"
         if augment
         else "none",
-        "training_data": training_data_description(spec.training_data),
+        "training_data": training_data_description(spec.training_data, real_doodles)
+        + (f"; plus {corrected} corrections kept by the Draw page ({corrections.name}), {CORRECTION_COPIES} placements each" if corrected else ""),
         "epochs": epochs,
         "epochs_run": epochs_run,
         "best_epoch": best_epoch,
@@ -166,14 +178,19 @@ def train(
 
 
 def with_doodles(x_train, y_train, x_val, y_val, seed: int, limit: int | None):
-    """The drawing model's data: the training images, each also abstracted into a doodle, plus procedural
-    doodles; validation on doodles only (see doodle_validation). Doodles are model inputs already framed
-    by the sketch path, stored as uint8 like the dataset."""
+    """The drawing model's data: the training images, each also abstracted into a doodle, procedural
+    doodles and the training half of the real Quick, Draw! doodles (cnn/quickdraw.py) where the shared
+    sample is beside the repository; validation on doodles only (see doodle_validation). Doodles are model
+    inputs already framed by the sketch path, stored as uint8 like the dataset. Also returns how many real
+    drawings were used, for the metrics file."""
+    from cnn import quickdraw
     from cnn.doodles import abstracted_set, procedural_set
 
     procedural = limit or PROCEDURAL_DOODLES
-    training = joined([(x_train, y_train), abstracted_set(x_train, y_train, seed), procedural_set(procedural, seed)])
-    return training, doodle_validation(x_val, y_val, seed, limit)
+    real_images, real_labels, real_count = quickdraw.training_set(seed, copies=1 if limit else quickdraw.COPIES)
+    training = joined([(x_train, y_train), abstracted_set(x_train, y_train, seed), procedural_set(procedural, seed),
+                       (real_images, real_labels)])  # fmt: skip
+    return training, doodle_validation(x_val, y_val, seed, limit), real_count
 
 
 def doodle_validation(x_val, y_val, seed: int, limit: int | None):
@@ -198,38 +215,72 @@ def as_uint8(images: np.ndarray) -> np.ndarray:
     return np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
 
 
-def training_data_description(training_data: str) -> str:
+def reference_inputs(training_data: str, images: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarray:
+    """A class-balanced sample of what the model trained on, uint8 (N, 28, 28): the reference embeddings of
+    the "not one of my ten" check. The drawing model's mixes its kinds of training input as training did:
+    dataset images, the same abstracted into doodles, procedural doodles and the real training doodles."""
+    from cnn.neighbours import REFERENCE_PER_CLASS, balanced_subset
+
+    if training_data != DRAWINGS:
+        return images[balanced_subset(labels, REFERENCE_PER_CLASS, seed)]
+    from cnn import quickdraw
+    from cnn.doodles import abstracted_set, procedural_set
+
+    per_kind = REFERENCE_PER_CLASS // 3
+    photos = balanced_subset(labels, per_kind, seed)
+    to_abstract = balanced_subset(labels, per_kind, seed + 1)
+    real_images, real_labels, _ = quickdraw.training_set(seed, copies=1)
+    pool, pool_labels = joined([(images[photos], labels[photos]), abstracted_set(images[to_abstract], labels[to_abstract], seed),
+                                procedural_set(per_kind * NUM_CLASSES, seed + 2), (real_images, real_labels)])  # fmt: skip
+    return pool[balanced_subset(pool_labels, REFERENCE_PER_CLASS, seed)]
+
+
+def training_data_description(training_data: str, real_doodles: int = 0) -> str:
     if training_data == DRAWINGS:
+        from cnn.quickdraw import COPIES, CREDIT
+
+        real = (f", plus the training half of the real doodles ({real_doodles} trousers and T-shirts from {CREDIT}, "
+                f"{COPIES} placements each; the other half is held out)") if real_doodles else ""
         return (f"Fashion-MNIST training split, each image also abstracted into a doodle, plus {PROCEDURAL_DOODLES:,} "
-                "procedural doodles (cnn/doodles.py); validated on doodles")  # fmt: skip
+                f"procedural doodles (cnn/doodles.py){real}; validated on doodles")  # fmt: skip
     return "Fashion-MNIST training split"
 
 
-def export_and_evaluate(model, model_name: str, out_dir: Path, test, held_out, training_images) -> dict:
+def export_and_evaluate(model, model_name: str, out_dir: Path, test, held_out, training_images, seed: int) -> dict:
     """Export the serving model and the app's artifacts beside the Keras one, score the test set through
     the serving model as predict() will, and fit the unsure rule on the held-out (validation) images.
 
     The app's artifacts: the NumPy copy of the layers (feature maps and Grad-CAM without TensorFlow)
-    and, for the models the app explains, the nearest-neighbour index of the training images."""
-    from cnn.calibration import fit_unsure_rule, flag_rates
+    and, for the models the app explains, the nearest-neighbour index of the training images with the
+    reference embeddings of the "not one of my ten" check (the serving model then outputs embeddings too)."""
+    from cnn.calibration import fit_unlike_threshold, fit_unsure_rule, flag_rates
     from cnn.evaluate import classification_report, mistakes_list
-    from cnn.neighbours import export_neighbours
+    from cnn.neighbours import NeighbourIndex, export_neighbours
     from cnn.numpy_net import export_layers
-    from cnn.serving import ServingModel, export_serving_model
+    from cnn.serving import ServingModel, export_serving_model, serving_keras_model
 
+    spec = model_spec(model_name)
     serving_file = out_dir / f"{model_name}.tflite"
-    average_flips = model_spec(model_name).augment
-    export_serving_model(model, serving_file, average_flips)
+    average_flips = spec.augment
+    export_serving_model(model, serving_file, average_flips, with_embedding=spec.explained)
     export_layers(model, out_dir / f"{model_name}_layers.npz")
-    if model_spec(model_name).explained:
-        export_neighbours(model, *training_images, out_dir / f"{model_name}_neighbours.npz")
     x_test, y_test = test
     serving_model = ServingModel.from_file(serving_file)
     x_held_out, y_held_out = held_out
-    held_out_name = "validation doodles" if model_spec(model_name).training_data == DRAWINGS else "validation images"
-    unsure_rule = fit_unsure_rule(serving_model(to_model_input(x_held_out)), y_held_out, held_out_name)
+    held_out_name = "validation doodles" if spec.training_data == DRAWINGS else "validation images"
+    held_out_probabilities, held_out_embeddings = serving_model.with_embeddings(to_model_input(x_held_out))
+    unsure_rule = fit_unsure_rule(held_out_probabilities, y_held_out, held_out_name)
+    index = None
+    if spec.explained:
+        references = to_model_input(reference_inputs(spec.training_data, *training_images, seed))
+        reference_embeddings = serving_keras_model(model, average_flips, True).predict(references, batch_size=500, verbose=0)[1]
+        neighbours_file = out_dir / f"{model_name}_neighbours.npz"
+        export_neighbours(model, *training_images, neighbours_file, reference_embeddings)
+        index = NeighbourIndex.from_file(neighbours_file)
+        unsure_rule = fit_unlike_threshold(unsure_rule, index.reference_distances(held_out_embeddings))
     inputs = to_model_input(x_test)
-    probabilities = serving_model(inputs)
+    probabilities, test_embeddings = serving_model.with_embeddings(inputs)
+    test_distances = index.reference_distances(test_embeddings) if index is not None else None
     report = classification_report(y_test, probabilities.argmax(axis=1))
     test_loss = float(-np.mean(np.log(np.clip(probabilities[np.arange(len(y_test)), y_test], 1e-7, 1.0))))
     single_pass = model.predict(inputs, batch_size=512, verbose=0).argmax(axis=1)
@@ -243,7 +294,7 @@ def export_and_evaluate(model, model_name: str, out_dir: Path, test, held_out, t
         "single_pass_test_accuracy": round(float((single_pass == y_test).mean()), 4),
         "test_mistakes": mistakes_list(y_test, probabilities),
         "unsure_rule": unsure_rule.as_dict(),
-        "unsure_on_test": flag_rates(unsure_rule, probabilities, y_test),
+        "unsure_on_test": flag_rates(unsure_rule, probabilities, y_test, test_distances),
         "serving": "LiteRT (XNNPACK), int8 weights: "
         + ("the mean of the probabilities of the image and of its mirror image" if average_flips else "the model alone"),
         "model_file_bytes": (out_dir / f"{model_name}.keras").stat().st_size,
@@ -267,7 +318,7 @@ def export_only(model_name: str, out_dir: Path, command: str | None = None) -> d
     if model_spec(model_name).training_data == DRAWINGS:
         x_val, y_val = doodle_validation(x_val, y_val, seed, None)
     model = keras.saving.load_model(model_file, compile=False)
-    metrics.update(export_and_evaluate(model, model_name, out_dir, (x_test, y_test), (x_val, y_val), (x_train, y_train)))
+    metrics.update(export_and_evaluate(model, model_name, out_dir, (x_test, y_test), (x_val, y_val), (x_train, y_train), seed))
     metrics["export_command"] = command
     metrics["export_versions"] = library_versions()
     write_json(metrics_file, metrics)
@@ -282,6 +333,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--batch-size", type=int, default=None, help="default: the model's own")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images (smoke tests)")
+    parser.add_argument("--corrections", type=Path, default=None,
+                        help="the drawing model also trains on the corrections the Draw page kept in this SQLite file (CNN_CORRECTIONS_DB)")  # fmt: skip
     parser.add_argument(
         "--export-only", action="store_true", help="no training: re-export and re-score the model already in --out"
     )
@@ -291,7 +344,10 @@ def main(argv: list[str] | None = None) -> None:
         metrics = export_only(args.model, args.out, command)
         print(f"{args.model}: test accuracy {metrics['test_accuracy']:.4f} through the serving model -> {args.out}")
         return
-    metrics = train(args.model, args.epochs, args.out, args.seed, args.limit, args.batch_size, command=command)
+    try:
+        metrics = train(args.model, args.epochs, args.out, args.seed, args.limit, args.batch_size, command=command, corrections=args.corrections)
+    except ValueError as error:
+        parser.error(str(error))
     print(
         f"{args.model}: test accuracy {metrics['test_accuracy']:.4f}, macro F1 {metrics['macro_f1']:.4f}, "
         f"{metrics['parameters']:,} parameters, {metrics['training_seconds']:.0f} s -> {args.out}"

@@ -176,6 +176,40 @@ def test_draw_predicts_what_the_canvas_holds(sample, confident_indices):
     assert any(caption.startswith("Grad-CAM for Bag") for caption in figure_captions(app))
 
 
+def test_draw_learns_a_correction_at_once_and_offers_it_for_download(sample, confident_indices):
+    drawing = canvas_rgba(sample[0][confident_indices[1]])  # trousers
+    app = run_page("app_pages/draw.py", {"draw_canvas": canvas_state(drawing)})
+    assert not app.exception and headlines(app)[0] != "Bag"
+    app.selectbox(key="draw_teach_class").set_value("Bag").run()
+    app.button(key="draw_teach").click().run()
+    assert not app.exception
+    assert headlines(app)[0] == "Bag"  # the same drawing again: answered from what it was taught
+    assert any("Taught: this drawing is a Bag" in element.value for element in app.success)
+    assert any("You taught me 1 drawing" in caption.value for caption in app.caption)
+    assert app.selectbox(key="draw_teach_class").value is None  # ready for the next correction
+    app.button(key="draw_taught_clear").click().run()
+    assert not app.exception and headlines(app)[0] != "Bag"
+    assert not any("You taught me" in caption.value for caption in app.caption)
+
+
+def in_page_order(node) -> list:
+    """Every element under node, depth first: the order a phone stacks them in."""
+    children = getattr(node, "children", None)
+    if not children:
+        return [node]
+    return [node] + [element for child in children.values() for element in in_page_order(child)]
+
+
+def test_draw_puts_the_canvas_before_its_settings():
+    # On a phone the columns stack in page order: the canvas and the answer come first, then the settings.
+    app = run_page("app_pages/draw.py")
+    elements = in_page_order(app.main)
+    keys = [getattr(element, "key", None) for element in elements]
+    settings = [keys.index(key) for key in ("draw_pen_width", "draw_show_all", "draw_cam_class")]
+    answer_hint = next(i for i, element in enumerate(elements) if element.type == "info" and "prediction appears here" in element.value)
+    assert keys.index("draw_canvas") < answer_hint < min(settings)
+
+
 def test_loading_a_model_sets_aside_what_is_loaded_from_the_garbage_collector():
     # Streamlit collects garbage after every script run: frozen objects make that collection cheap.
     loaders.get_model.clear()
@@ -186,7 +220,7 @@ def test_loading_a_model_sets_aside_what_is_loaded_from_the_garbage_collector():
 
 def test_draw_runs_the_drawing_model(sample):
     drawing = canvas_png(canvas_rgba(sample[0][0]))
-    result, model_input = classify(drawing, sketch=True)
+    result, model_input, _ = classify(drawing, sketch=True)
     assert result == predict(drawing, sketch=True) and result["model"] == DRAWING_MODEL
     np.testing.assert_array_equal(model_input, preprocess(drawing, sketch=True))
 

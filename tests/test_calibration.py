@@ -3,7 +3,17 @@
 import numpy as np
 import pytest
 
-from cnn.calibration import RIGHT_FLAGGED, UnsureRule, fit_unsure_rule, flag_rates, with_temperature
+from cnn.calibration import (
+    LOW_CONFIDENCE,
+    RIGHT_FLAGGED,
+    UNLIKE_FLAGGED,
+    UNLIKE_TRAINING,
+    UnsureRule,
+    fit_unlike_threshold,
+    fit_unsure_rule,
+    flag_rates,
+    with_temperature,
+)
 
 
 def overconfident(seed: int = 0, count: int = 4000) -> tuple[np.ndarray, np.ndarray]:
@@ -54,3 +64,28 @@ def test_temperature_one_changes_nothing():
 def test_no_held_out_images_is_a_readable_error():
     with pytest.raises(ValueError, match="held-out"):
         fit_unsure_rule(np.zeros((0, 10), dtype=np.float32), np.zeros(0, dtype=int), "nothing")
+
+
+# ---------------------------------------------------------------------------------------
+# "Not one of my ten": the distance to the training data, beside the confidence.
+
+
+def test_far_from_the_training_data_is_unsure_whatever_the_confidence():
+    rule = UnsureRule(temperature=1.0, unsure_below=0.6, unlike_above=0.3)
+    confident, doubtful = [0.95] + [0.05 / 9] * 9, [0.4, 0.35] + [0.25 / 8] * 8
+    calibrated = np.array([confident, confident, doubtful, doubtful], dtype=np.float32)
+    distances = np.array([0.1, 0.5, 0.1, 0.5], dtype=np.float32)
+    assert rule.reasons(calibrated, distances) == [None, UNLIKE_TRAINING, LOW_CONFIDENCE, UNLIKE_TRAINING]
+    assert rule.unsure(calibrated, distances).tolist() == [False, True, True, True]
+    # Without distances (a model with no reference embeddings) only the confidence counts.
+    assert rule.reasons(calibrated) == [None, None, LOW_CONFIDENCE, LOW_CONFIDENCE]
+
+
+def test_the_distance_threshold_flags_the_chosen_share_of_held_out_inputs():
+    distances = np.random.default_rng(0).gamma(2.0, 0.05, 10_000).astype(np.float32)
+    rule = fit_unlike_threshold(UnsureRule(1.2, 0.7, "synthetic"), distances)
+    assert (rule.temperature, rule.unsure_below, rule.held_out) == (1.2, 0.7, "synthetic")
+    assert abs((distances > rule.unlike_above).mean() - UNLIKE_FLAGGED) < 0.005
+    assert UnsureRule.from_dict(rule.as_dict()) == rule
+    with pytest.raises(ValueError, match="No held-out distances"):
+        fit_unlike_threshold(rule, np.array([]))

@@ -33,10 +33,19 @@ def confident(sample):
 
 
 def check_contract(result: dict, top_k: int = 3) -> None:
-    assert set(result) == {"prediction", "class_id", "confidence", "unsure", "top_k", "probabilities", "model"}
+    assert set(result) == {"prediction", "class_id", "confidence", "unsure", "unsure_reason", "headline", "top_k", "probabilities", "model"}
     assert result["prediction"] == CLASS_NAMES[result["class_id"]]
     assert isinstance(result["unsure"], bool)
-    assert result["unsure"] == (result["confidence"] < load_unsure_rule(result["model"]).unsure_below)
+    low_confidence = result["confidence"] < load_unsure_rule(result["model"]).unsure_below
+    assert result["unsure_reason"] in (None, "low_confidence", "unlike_training")
+    assert result["unsure"] == (result["unsure_reason"] is not None)
+    if result["unsure_reason"] != "unlike_training":  # far from the training data is said first, whatever the confidence
+        assert result["unsure"] == low_confidence
+    expected_headline = {None: result["prediction"], "unlike_training": "This doesn't look like any of the ten items I know"}
+    if result["unsure_reason"] == "low_confidence":
+        assert result["headline"].startswith("Not sure: maybe " + result["prediction"])
+    else:
+        assert result["headline"] == expected_headline[result["unsure_reason"]]
     assert len(result["top_k"]) == top_k
     assert result["top_k"][0]["label"] == result["prediction"]
     assert result["confidence"] == result["top_k"][0]["probability"]
@@ -98,7 +107,8 @@ def test_top_k_is_clamped_to_the_number_of_classes(confident):
 
 
 def test_flask_jsonify_works(confident):
-    flask = pytest.importorskip("flask")
+    import flask  # a requirement of the app (requirements.txt)
+
     with flask.Flask(__name__).app_context():
         response = flask.jsonify(predict(encode(as_photo(confident[BAG]))))
     assert response.get_json()["prediction"] == "Bag"
@@ -293,3 +303,18 @@ def test_concurrent_callers_get_the_sequential_answers(sample):
         thread.join()
     assert not errors
     assert [answers[index] for index in range(40)] == expected
+
+
+# --- "Not one of my ten" ---------------------------------------------------------------------
+
+
+def test_dataset_images_are_rarely_unlike_the_training_data_and_noise_always_is(sample):
+    images, _ = sample
+    reasons = [result["unsure_reason"] for result in predict_batch(list(images))]
+    assert reasons.count("unlike_training") / len(reasons) <= 0.1  # the threshold flags about 5% of held-out images
+    for seed in range(5):
+        noise = (np.random.default_rng(seed).random((120, 120)) * 255).astype(np.uint8)
+        assert predict(noise)["unsure_reason"] == "unlike_training"
+    stripes = np.zeros((100, 100), np.uint8)
+    stripes[:, ::10] = 255
+    assert predict(stripes)["headline"] == "This doesn't look like any of the ten items I know"

@@ -8,7 +8,8 @@ import pytest
 from cnn.model import load_keras_model
 from cnn.predict import load_model
 from cnn.registry import MODEL_NAMES, averages_flips
-from cnn.serving import CHUNK_SIZE, MIN_PADDED_CHUNK, with_flip_averaging
+from cnn.registry import model_spec
+from cnn.serving import CHUNK_SIZE, MIN_PADDED_CHUNK, serving_keras_model
 from cnn.train import to_model_input
 
 
@@ -23,12 +24,20 @@ def test_export_computes_what_the_keras_model_computes(inputs, model_name):
     keras_model = load_keras_model(model_name)
     # Only the flip-trained cnn is averaged with mirror images; the others are served as trained.
     assert averages_flips(model_name) == (model_name in ("cnn", "sketch"))
-    reference = with_flip_averaging(keras_model) if averages_flips(model_name) else keras_model
-    expected = reference(inputs, training=False).numpy()
-    served = load_model(model_name)(inputs)
+    with_embedding = model_spec(model_name).explained
+    reference = serving_keras_model(keras_model, averages_flips(model_name), with_embedding)
+    outputs = reference(inputs, training=False)
+    expected = (outputs[0] if with_embedding else outputs).numpy()
+    served, embeddings = load_model(model_name).with_embeddings(inputs)
     # int8 weights move probabilities by at most about 0.03 and almost never the answer.
     np.testing.assert_allclose(served, expected, atol=0.05)
     assert (served.argmax(axis=1) == expected.argmax(axis=1)).mean() >= 0.99
+    # The explained models also serve their embedding, the one the "not one of my ten" check reads.
+    assert (embeddings is not None) == with_embedding
+    if with_embedding:
+        keras_embeddings = outputs[1].numpy()
+        cosine = (embeddings * keras_embeddings).sum(axis=1) / (np.linalg.norm(embeddings, axis=1) * np.linalg.norm(keras_embeddings, axis=1))
+        assert cosine.min() > 0.98
 
 
 def test_an_image_and_its_mirror_image_get_the_same_probabilities(inputs):

@@ -88,3 +88,9 @@ def test_models_are_functional_with_named_conv_layers(name, max_parameters):
 def test_unknown_model_name_is_a_readable_error():
     with pytest.raises(ValueError, match="choose one of cnn, sketch, baseline, mlp"):
         build_model("resnet")
+
+
+def test_corrections_are_for_the_drawing_model_only(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--model", "mlp", "--epochs", "1", "--limit", "100", "--corrections", str(tmp_path / "kept.sqlite"), "--out", str(tmp_path)])
+    assert "only a model trained on drawings" in capsys.readouterr().err

@@ -5,14 +5,14 @@ import html
 
 import streamlit as st
 
+from cnn.calibration import UNLIKE_TRAINING
+from cnn.config import CLASS_NAMES
+from cnn.registry import DRAWING_MODEL
+
 
 def headline(result: dict) -> str:
-    """'Label', or for an unsure answer the top three as 'maybe A, B or C?'."""
-    if not result["unsure"]:
-        return result["prediction"]
-    labels = [entry["label"] for entry in result["top_k"][:3]]
-    maybe = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
-    return f"Not sure: maybe {maybe}?"
+    """'Label', 'Not sure: maybe A, B or C?', or that it is none of the ten: worded once, in cnn.predict."""
+    return result["headline"]
 
 
 def show_prediction(result: dict, show_all: bool = False, unsure_tip: str = "") -> None:
@@ -23,7 +23,10 @@ def show_prediction(result: dict, show_all: bool = False, unsure_tip: str = "") 
 def prediction_html(result: dict, show_all: bool = False, unsure_tip: str = "") -> str:
     """show_prediction()'s answer as one block of HTML, for a page that adds to it before calling st.html."""
     best = result["top_k"][0]
-    if result["unsure"]:
+    if result.get("unsure_reason") == UNLIKE_TRAINING:
+        note = (f"It is far from every {'drawing and ' if result['model'] == DRAWING_MODEL else ''}photo the network learnt from, "
+                f"so its closest guess, {best['label']} ({best['probability']:.0%}), is not to be trusted. It knows: {', '.join(CLASS_NAMES)}.")
+    elif result["unsure"]:
         note = f"Its best guess, {best['label']}, gets only {best['probability']:.0%}: too little to name one class. {unsure_tip}"
     else:
         note = f"{best['probability']:.1%} sure"

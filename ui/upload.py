@@ -27,7 +27,7 @@ class FileResult:
 def classify_file(name: str, data: bytes, top_k: int = 3, box=None) -> FileResult:
     """Classify one uploaded file (inside box, if given); a bad file gives a FileResult with its error, never an exception."""
     try:
-        result, model_input = classify(data, top_k=top_k, box=box)
+        result, model_input, _ = classify(data, top_k=top_k, box=box)
         thumbnail = decode_image(data)  # already validated by classify: safe to decode for display
         thumbnail.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         return FileResult(name, result, model_input, thumbnail)

@@ -49,10 +49,8 @@ function drawBars(list, rows) {
 function showResult(result) {
   element("result-empty").hidden = true;
   element("result").hidden = false;
-  // The model's calibrated "not sure" rule: no single confident label, the top three as maybes.
-  const maybes = result.top_k.slice(0, 3).map((entry) => entry.label);
-  const maybe = maybes.length > 1 ? `${maybes.slice(0, -1).join(", ")} or ${maybes[maybes.length - 1]}` : maybes[0];
-  element("label").textContent = result.unsure ? `Not sure: maybe ${maybe}?` : result.prediction;
+  // The answer as predict() words it: the label, "Not sure: maybe A, B or C?", or none of the ten.
+  element("label").textContent = result.headline;
   element("confidence").textContent = result.unsure
     ? `only ${percent(result.confidence)} for its best guess`
     : `${percent(result.confidence)} confident`;

@@ -33,7 +33,7 @@ def sketch_canvas(key: str, pen_width: int = 16, size: int = CANVAS_SIZE) -> byt
         data={"size": size, "penWidth": pen_width},
         default={"drawing": None},
         on_drawing_change=lambda: None,  # a state the script reads: each change reruns it
-        width="content",
+        width="stretch",  # the column's width: on a phone the canvas fills it (canvas.css)
         height="content",
     )
     return png_from_drawing(state.get("drawing"))
