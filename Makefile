@@ -7,17 +7,29 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast install install-train install-dev server train bench loadtest robustness doodles report clean
+.PHONY: run test test-fast lint format install install-train install-dev server train bench loadtest robustness doodles report clean
 
 run: install
 	$(PYTHON) -m streamlit run streamlit_app.py --server.port $(PORT)
 
-test: install-dev
+# Lint first: a style or type error fails CI before the long tests start.
+test: lint
 	$(PYTHON) -m pytest
 
-# The unit tests: no browser, no training, no subprocess-heavy checks; under a minute.
+# The unit tests: no browser, no training, no subprocess-heavy checks.
 test-fast: install-dev
 	$(PYTHON) -m pytest -m "not slow"
+
+# ruff's lint rules and formatting, and mypy over cnn/ (settings in pyproject.toml).
+lint: install-dev
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
+
+# Apply ruff's fixes and formatting.
+format: install-dev
+	$(PYTHON) -m ruff check --fix .
+	$(PYTHON) -m ruff format .
 
 server: install
 	$(PYTHON) -m flask --app cnn.server run
@@ -62,6 +74,7 @@ robustness: install-dev
 	$(PYTHON) -m bench.robustness --count 1000
 
 doodles: install-dev
+	$(PYTHON) -m bench.real_doodles
 	$(PYTHON) -m bench.drawn_doodles
 
 # docs/performance.md and the README's figures, from the reports the three targets above write.

@@ -27,8 +27,8 @@ LAST_DRAWING = "draw_last_png"  # the Feature maps page can open the drawing mad
 TAUGHT = "draw_taught"  # this session's corrections
 JUST_TAUGHT = "draw_just_taught"  # the class just taught, for one confirmation
 COMPARED = (DEFAULT_MODEL, "baseline", "mlp")
-# What the doodle benchmark (python -m bench.drawn_doodles) showed works, per kind of item.
-TIPS = """**What works** (measured on our own doodle benchmark, see the Training page):
+# What the synthetic doodle benchmark (python -m bench.drawn_doodles) showed works, per kind of item.
+TIPS = """**What works** (measured on the project's synthetic doodle benchmark and real Quick, Draw! doodles, see the Training page):
 - **T-shirt, top**: a T with short sleeves and a neckline.
 - **Trousers**: two long legs under a waistband; an outline with the gap between the legs.
 - **Sweater (pullover)**: long sleeves hanging down, with cuff and hem bands.
@@ -38,7 +38,7 @@ TIPS = """**What works** (measured on our own doodle benchmark, see the Training
 - **Bag**: a body with a handle or strap; a backpack with a top loop and a front pocket.
 - **Shoes**: a side view with a sole line; a flip flop from above with its V strap; a boot with a tall shaft.
 
-Undo (also Ctrl+Z) and Clear sit under the canvas."""
+Undo (also Ctrl+Z) and Clear sit under the canvas. Drew something it gets wrong? Teach it under the answer."""
 
 page_header(
     "app_pages/draw.py",
@@ -73,7 +73,9 @@ def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None)
         st.session_state[LAST_DRAWING] = drawing
         result = taught_answer(result, embedding, taught_drawings())
         # The answer and the model input as one element: the part of the page each stroke redraws first.
-        answer = prediction_html(result, show_all, unsure_tip="Add the part that tells it apart: long sleeves with cuffs, a zip, two legs, a strap.")
+        answer = prediction_html(
+            result, show_all, unsure_tip="Add the part that tells it apart: long sleeves with cuffs, a zip, two legs, a strap."
+        )
         model_view = Figure("", (upscale(model_input, INPUT_SCALE),), alt="The drawing as the network receives it: 28x28 pixels",
                             caption="What the network sees: 28x28 pixels, enlarged")  # fmt: skip
         st.html(answer + figures_html([figure_html(model_view)]))

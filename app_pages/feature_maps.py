@@ -112,8 +112,10 @@ layer_names = list(explanation.feature_maps)
 layer = st.selectbox(
     "Conv layer",
     layer_names,
-    format_func=lambda name: f"{name}: {explanation.feature_maps[name].shape[-1]} channels, "
-    f"{explanation.feature_maps[name].shape[0]}x{explanation.feature_maps[name].shape[1]} each",
+    format_func=lambda name: (
+        f"{name}: {explanation.feature_maps[name].shape[-1]} channels, "
+        f"{explanation.feature_maps[name].shape[0]}x{explanation.feature_maps[name].shape[1]} each"
+    ),
     key="maps_layer",
 )
 maps = explanation.feature_maps[layer]

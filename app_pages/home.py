@@ -50,8 +50,9 @@ details = {
     "Augmentation": metrics["augmentation"],
     "Epochs": epochs,
     "Batch size": f"{metrics['batch_size']}",
-    "Final training loss / accuracy": f"{metrics['final_train_loss']:.4f} / {metrics['final_train_accuracy']:.2%}",
-    "Final validation loss / accuracy": f"{metrics['final_val_loss']:.4f} / {metrics['final_val_accuracy']:.2%}",
+    f"Training loss / accuracy at epoch {metrics['best_epoch']} (kept)": f"{metrics['best_train_loss']:.4f} / {metrics['best_train_accuracy']:.2%}",
+    f"Validation loss / accuracy at epoch {metrics['best_epoch']} (kept)": f"{metrics['best_val_loss']:.4f} / {metrics['best_val_accuracy']:.2%}",
+    "Validation accuracy at the last epoch": f"{metrics['final_val_accuracy']:.2%}",
     "Test loss": f"{metrics['test_loss']:.4f}",
     "Training time": f"{metrics['training_seconds'] / 60:.1f} min on CPU",
 }
@@ -68,7 +69,7 @@ with use_column:
         "background. Drawings go to a second network that also learnt from doodles; on a busy photo the item is "
         "cut out first, and a box drawn around it helps more (a person wearing it, a patterned floor). Several "
         "items, or anything that is not one of the ten classes, remain outside what it learnt: it will still name "
-        "one of the ten classes. The app says \"not sure\" when its calibrated confidence is low, and always shows "
+        'one of the ten classes. The app says "not sure" when its calibrated confidence is low, and always shows '
         "the exact image the network received."
     )
 
@@ -81,7 +82,9 @@ if drawing_metrics is not None:
         "sweater, a sole with a V strap for a flip flop) that no studio photo looks like. It still scores "
         f"**{drawing_metrics['test_accuracy']:.2%}** on the clean test set; on drawings it is measured on the Training page."
     )
-    drawing_epochs = f"{drawing_metrics['epochs_run']} of {drawing_metrics['epochs']} (weights of epoch {drawing_metrics['best_epoch']} kept)"
+    drawing_epochs = (
+        f"{drawing_metrics['epochs_run']} of {drawing_metrics['epochs']} (weights of epoch {drawing_metrics['best_epoch']} kept)"
+    )
     st.caption(f"Reproduce: `{drawing_metrics['command']}`. Epochs: {drawing_epochs}.")
 
 st.subheader("Not sure")
@@ -90,8 +93,16 @@ if rule:
     st.markdown(
         "Every answer carries an honest **not sure** flag. The probabilities are calibrated by temperature "
         f"scaling (T = {rule['temperature']:.2f} for the CNN, fitted on {rule['held_out']}), and an answer whose "
-        f"calibrated top probability is below {rule['unsure_below']:.0%} is shown as \"Not sure: maybe A, B or C?\" "
+        f'calibrated top probability is below {rule["unsure_below"]:.0%} is shown as "Not sure: maybe A, B or C?" '
         "instead of one confident label. The Training page measures how often the flag catches wrong answers."
+    )
+if rule and rule.get("unlike_above") is not None:
+    st.markdown(
+        "**Not one of my ten.** The probabilities always add up to 100%, so a hat would still get a confident label. "
+        "So the network also checks how far the input lies, in its own embedding (the layer before the answer), from "
+        "what it learnt from: farther from its nearest training examples than all but 5% of held-out images and it "
+        'says "This doesn\'t look like any of the ten items I know" (Sun et al., 2022, *Out-of-Distribution Detection '
+        "with Deep Nearest Neighbors*). On the Training page: how many real drawings of socks, hats and bow ties it flags."
     )
 
 # Load the shared model last, once the card is on screen: the first drawing is then answered at once.

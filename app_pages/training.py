@@ -147,8 +147,7 @@ if missing:
 st.caption(
     "Baseline CNN: two small conv layers. MLP: no convolutions at all, every pixel wired to every unit. "
     "Latency: the median predict() call on a single 28x28 test image, preprocessing included, as the benchmark "
-    "measured it (`python -m bench.speed`). "
-    + (training.benchmark_note() or "")
+    "measured it (`python -m bench.speed`). " + (training.benchmark_note() or "")
 )
 
 # ---- Robustness.
@@ -197,7 +196,7 @@ else:
             "[quickdraw.withgoogle.com/data](https://quickdraw.withgoogle.com/data)), sent through the Draw page's path. "
             "No one on this project drew or chose them; the drawing model trained on a fixed half of the trousers and "
             f"T-shirts, and these figures are the other half only. Top-1 **{known['top1']:.1%}**, top-3 {known['top3']:.1%}; "
-            f"{known['right_flagged']:.0%} of the right answers flagged \"not sure\". Of {never['count']:,} drawings of things "
+            f'{known["right_flagged"]:.0%} of the right answers flagged "not sure". Of {never["count"]:,} drawings of things '
             f"it was never taught (socks, hats, bow ties), **{never['flagged']:.0%}** are flagged instead of named."
         )
         rows = [{"drawings": name, "count": entry["count"], "top-1": entry["top1"], "top-3": entry["top3"],
@@ -217,11 +216,13 @@ else:
             "trained on, but by the same hands, so it measures the project's idea of a doodle; the real doodles above "
             f"are the check that matters. Top-1 **{doodles['overall']['top1']:.1%}**, top-3 {doodles['overall']['top3']:.1%}; "
             f"{doodles['overall']['wrong_flagged']:.0%} of the wrong answers and {doodles['overall']['right_flagged']:.0%} "
-            "of the right ones are flagged \"not sure\"; a shoe or flip flop counts right as any footwear."
+            'of the right ones are flagged "not sure"; a shoe or flip flop counts right as any footwear.'
         )
         st.dataframe(
-            [{"item": name, **{key: entry[key] for key in ("count", "top1", "top3", "wrong_flagged", "right_flagged")}}
-             for name, entry in doodles["per_category"].items()],  # fmt: skip
+            [
+                {"item": name, **{key: entry[key] for key in ("count", "top1", "top3", "wrong_flagged", "right_flagged")}}
+                for name, entry in doodles["per_category"].items()
+            ],  # fmt: skip
             hide_index=True,
             width="stretch",
             column_config={
@@ -237,6 +238,7 @@ else:
         f"Measured by `{robustness['command']}`. Drawings go through the Draw page's sketch path, which evens out "
         "the pen's width; the column beside shows the same drawings through the photo path."
     )
+
 
 # ---- Speed and memory.
 def sessions_note(benchmark: dict) -> str:
@@ -263,6 +265,5 @@ else:
         f"{machine['cores']} CPU cores, no GPU. The seeds' path is theirs (PIL grey, squash to 28x28, "
         "model.predict) on this model; stroke to prediction runs in Chromium from the pen lifting off the Draw "
         f"page's canvas to the answer on screen. A batch of PNGs that were only decoded (with the checks every "
-        f"upload needs) while the model ran would reach {png_bound:.2f} of the raw model."
-        + sessions_note(benchmark)
+        f"upload needs) while the model ran would reach {png_bound:.2f} of the raw model." + sessions_note(benchmark)
     )

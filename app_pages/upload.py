@@ -20,9 +20,7 @@ page_header(
 )
 require_model()
 
-uploads = st.file_uploader(
-    "Images to classify", type=UPLOAD_TYPES, accept_multiple_files=True, key="upload_files"
-)
+uploads = st.file_uploader("Images to classify", type=UPLOAD_TYPES, accept_multiple_files=True, key="upload_files")
 if not uploads:
     st.info("Choose or drop one or more images above.", icon=":material/image:")
     st.stop()

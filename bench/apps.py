@@ -229,8 +229,9 @@ def bench_streamlit(strokes: int, sessions: int, rounds: int) -> dict:
         },
         "sessions": {
             **summaries([timing for round_timings in concurrent_rounds for timing in round_timings]),
-            "round_prediction_p50_ms": [latency_summary([timing["prediction"] for timing in round_timings])["p50"]
-                                        for round_timings in concurrent_rounds],  # fmt: skip
+            "round_prediction_p50_ms": [
+                latency_summary([timing["prediction"] for timing in round_timings])["p50"] for round_timings in concurrent_rounds
+            ],  # fmt: skip
             "sessions": sessions,
             "rounds": rounds,
             "errors": 0,  # a session that failed would have raised: the run does not get this far

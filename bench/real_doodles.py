@@ -15,6 +15,7 @@ against themselves.
 import argparse
 import shlex
 import sys
+from collections import Counter
 
 import numpy as np
 
@@ -43,18 +44,57 @@ def run(model_name: str | None = None) -> dict:
                 "count": len(rows),
                 "flagged": share([result["unsure"] for _, result in rows]),
                 "flagged_unlike_training": share([result.get("unsure_reason") == "unlike_training" for _, result in rows]),
-                "answers": dict(sorted(_counts([result["prediction"] for _, result in rows]).items(), key=lambda item: -item[1])),
+                "answers": dict(Counter(result["prediction"] for _, result in rows).most_common()),
             }
         else:
             report["known"][category] = known_entry(rows)
             known_rows += rows
     report["known_overall"] = known_entry(known_rows)
+    report["teaching"] = teaching(model_name)
     out_of_scope = [entry for entry in report["out_of_scope"].values()]
     report["out_of_scope_overall"] = {
         "count": sum(entry["count"] for entry in out_of_scope),
-        "flagged": round(sum(entry["flagged"] * entry["count"] for entry in out_of_scope) / max(sum(entry["count"] for entry in out_of_scope), 1), 4),
+        "flagged": round(
+            sum(entry["flagged"] * entry["count"] for entry in out_of_scope) / max(sum(entry["count"] for entry in out_of_scope), 1), 4
+        ),
     }
     return report
+
+
+def teaching(model_name: str | None = None, seed: int = 0) -> dict:
+    """What one taught drawing does (cnn/teach.py), on the held-out drawings of known classes: the share of
+    re-placed copies of a drawing (moved, resized, turned, as cnn.quickdraw places them) close enough to it to
+    take its taught label, and the share of other people's drawings, of its class and of the other class,
+    that would be captured too."""
+    from cnn.frame import preprocess_many
+    from cnn.predict import resolve_model_name, results_and_embeddings
+    from cnn.quickdraw import jittered_canvas
+    from cnn.teach import TAUGHT_SIMILARITY
+
+    model_name = resolve_model_name(model_name, sketch=True)
+    known = [doodle for doodle in held_out(read_manifest()) if doodle.class_id is not None]
+    inks = [read_strokes(doodle) for doodle in known]
+    originals = preprocess_many([canvas_png(ink) for ink in inks], sketch=True)
+    moved = preprocess_many([jittered_canvas(ink, np.random.default_rng([seed, index])) for index, ink in enumerate(inks)], sketch=True)
+    _, original_embeddings = results_and_embeddings(np.stack(originals), 1, model_name)
+    _, moved_embeddings = results_and_embeddings(np.stack(moved), 1, model_name)
+    if original_embeddings is None:
+        raise ValueError(f"The {model_name} model was exported without embeddings: re-export it.")
+    unit = original_embeddings / np.linalg.norm(original_embeddings, axis=1, keepdims=True)
+    unit_moved = moved_embeddings / np.linalg.norm(moved_embeddings, axis=1, keepdims=True)
+    own = (unit * unit_moved).sum(axis=1)  # (N,) each drawing and its re-placed copy
+    pairs = unit @ unit.T  # (N, N) every drawing against every other
+    labels = np.array([doodle.class_id for doodle in known])
+    same, different = labels[:, None] == labels[None, :], labels[:, None] != labels[None, :]
+    np.fill_diagonal(same, False)
+    return {
+        "model": model_name,
+        "similarity": TAUGHT_SIMILARITY,
+        "drawings": len(known),
+        "re_placed_copy_follows": share(own >= TAUGHT_SIMILARITY),
+        "same_class_captured": share(pairs[same] >= TAUGHT_SIMILARITY),
+        "other_class_captured": share(pairs[different] >= TAUGHT_SIMILARITY),
+    }
 
 
 def known_entry(rows) -> dict:
@@ -67,15 +107,8 @@ def known_entry(rows) -> dict:
         "wrong_flagged": share(unsure[~right]),
         "right_flagged": share(unsure[right]),
         "confidently_wrong": share(~right & ~unsure),
-        "answers": dict(sorted(_counts([result["prediction"] for _, result in rows]).items(), key=lambda item: -item[1])),
+        "answers": dict(Counter(result["prediction"] for _, result in rows).most_common()),
     }
-
-
-def _counts(labels: list[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    return counts
 
 
 def percent(value) -> str:
@@ -90,8 +123,17 @@ def print_report(report: dict) -> None:
               f"{percent(entry['wrong_flagged']):>14} {percent(entry['right_flagged']):>14}   {entry['answers']}")  # fmt: skip
     print(f"\n{'never taught':<10} {'n':>4} {'flagged':>8} {'as unlike':>10}")
     for name, entry in report["out_of_scope"].items():
-        print(f"{name:<10} {entry['count']:>4} {percent(entry['flagged']):>8} {percent(entry['flagged_unlike_training']):>10}   {entry['answers']}")
+        print(
+            f"{name:<10} {entry['count']:>4} {percent(entry['flagged']):>8} {percent(entry['flagged_unlike_training']):>10}   {entry['answers']}"
+        )
     print(f"{'all':<10} {report['out_of_scope_overall']['count']:>4} {percent(report['out_of_scope_overall']['flagged']):>8}")
+    print_teaching(report["teaching"])
+
+
+def print_teaching(taught: dict) -> None:
+    print(f"\nTeach one drawing (similarity >= {taught['similarity']}, model {taught['model']}): its re-placed copy follows "
+          f"{percent(taught['re_placed_copy_follows'])}; captured: other drawings of its class {percent(taught['same_class_captured'])}, "
+          f"of the other class {percent(taught['other_class_captured'])}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:

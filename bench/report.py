@@ -91,7 +91,7 @@ def real_doodles_section(real: dict | None) -> list[str]:
         "trained on a fixed half of the trousers and T-shirts (chosen by a hash of the file name, `cnn/quickdraw.py`); "
         "these figures are the other half only.",
         table(["item", "drawings", "top-1", "top-3", "wrong flagged unsure", "right flagged unsure"], known_rows),
-        "Things it was never taught: flagged \"not sure\" (all reasons) and as unlike everything it learnt from, and its most frequent answers.",
+        'Things it was never taught: flagged "not sure" (all reasons) and as unlike everything it learnt from, and its most frequent answers.',
         table(["item", "drawings", "flagged", "flagged as unlike the training data", "answers"], never_rows),
     ]
 
@@ -102,7 +102,8 @@ def speed_section(benchmark: dict) -> str:
     parts = [
         f"### Speed, pages and memory (`{benchmark['command'].strip()}`, {benchmark['date'][:10]})",
         f"{machine['cpu_model']}, {machine['cores']} cores, load {machine['load_average_1min_at_start']} at the start"
-        + (", **a training process was running**" if machine["training_processes_at_start"] else "") + ".",
+        + (", **a training process was running**" if machine["training_processes_at_start"] else "")
+        + ".",
         table(["measure", "measured", "target", "verdict"], rows),
     ]
     app = benchmark.get("app")
@@ -133,7 +134,11 @@ def speed_section(benchmark: dict) -> str:
                      f"{photos['boxed_photo_ms']['p50']:.2f} / {photos['boxed_photo_ms']['p99']:.2f} ms.")  # fmt: skip
     models = benchmark.get("models", {})
     if models:
-        parts.append("`predict()` on one 28x28 test image, p50: " + ", ".join(f"{name} {summary['p50']:.2f} ms" for name, summary in models.items()) + ".")
+        parts.append(
+            "`predict()` on one 28x28 test image, p50: "
+            + ", ".join(f"{name} {summary['p50']:.2f} ms" for name, summary in models.items())
+            + "."
+        )
     return "\n\n".join(parts)
 
 

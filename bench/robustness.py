@@ -17,9 +17,9 @@ import io
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -56,9 +56,7 @@ def upscale(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.clip(np.asarray(resized, dtype=np.float32) / 255.0, 0.0, 1.0)
 
 
-def random_item_box(
-    rng: np.random.Generator, frame_width: int, frame_height: int, min_side: int, max_side: int, distortion: float
-):
+def random_item_box(rng: np.random.Generator, frame_width: int, frame_height: int, min_side: int, max_side: int, distortion: float):
     """(width, height, left, top) of an item of random size and place inside the frame.
 
     distortion 1.0 keeps the item's own proportions (a photo); above 1 stretches it by up to
@@ -99,9 +97,7 @@ def render_photo(image: np.ndarray, rng: np.random.Generator) -> bytes:
     """A product photo: the item dark or coloured on a light background, upscaled, random margins, JPEG/PNG/WEBP."""
     frame_width, frame_height = int(rng.integers(200, 500)), int(rng.integers(200, 500))
     side = min(frame_width, frame_height)
-    width, height, left, top = random_item_box(
-        rng, frame_width, frame_height, int(side * 0.5), int(side * 0.95), distortion=1.0
-    )
+    width, height, left, top = random_item_box(rng, frame_width, frame_height, int(side * 0.5), int(side * 0.95), distortion=1.0)
     amount = np.zeros((frame_height, frame_width), dtype=np.float32)
     amount[top : top + height, left : left + width] = upscale(image, width, height)
     background, colour = light_background(rng), item_colour(rng)
@@ -138,7 +134,9 @@ def texture(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     if kind == 0:  # wood: planks with grain
         plank = rng.uniform(40, 90)
         base = np.array([rng.uniform(0.45, 0.7), rng.uniform(0.3, 0.45), rng.uniform(0.15, 0.3)], dtype=np.float32)
-        grain = 0.08 * np.sin(2 * np.pi * (cols / rng.uniform(6, 14) + 0.6 * smooth_noise(rng, max(width, height), 5, 1.0)[:height, :width]))
+        grain = 0.08 * np.sin(
+            2 * np.pi * (cols / rng.uniform(6, 14) + 0.6 * smooth_noise(rng, max(width, height), 5, 1.0)[:height, :width])
+        )
         planks = 0.06 * ((rows // plank) % 2) + 0.04 * ((rows % plank) < 2)
         return np.clip(base * (1 + grain - planks)[..., None], 0, 1)
     if kind == 1:  # fabric: a woven check in two colours
@@ -194,7 +192,11 @@ def render_worn_with_box(image: np.ndarray, rng: np.random.Generator) -> tuple[b
     width = height = side
     left = int(np.clip((frame_width - width) // 2 + rng.integers(-20, 21), 0, frame_width - width))
     top = int(frame_height * rng.uniform(0.2, 0.28))
-    background = texture(rng, frame_width, frame_height) if rng.random() < 0.6 else np.ones((frame_height, frame_width, 3), np.float32) * light_background(rng)
+    background = (
+        texture(rng, frame_width, frame_height)
+        if rng.random() < 0.6
+        else np.ones((frame_height, frame_width, 3), np.float32) * light_background(rng)
+    )
     skin = np.array([rng.uniform(0.45, 0.95), rng.uniform(0.3, 0.75), rng.uniform(0.2, 0.6)], dtype=np.float32)
     figure = Image.new("L", (frame_width, frame_height), 0)
     from PIL import ImageDraw
@@ -205,15 +207,25 @@ def render_worn_with_box(image: np.ndarray, rng: np.random.Generator) -> tuple[b
     draw.ellipse((centre - head, top - 2.3 * head, centre + head, top - 0.2 * head), fill=255)  # head
     draw.rectangle((centre - head * 0.4, top - 0.5 * head, centre + head * 0.4, top + 0.2 * head), fill=255)  # neck
     for sign in (-1, 1):
-        draw.line((centre + sign * width * 0.42, top + height * 0.15, centre + sign * width * 0.55, top + height * 0.85),
-                  fill=255, width=int(side * 0.07))  # fmt: skip  an arm
-        draw.rectangle((centre + sign * width * 0.05 - width * 0.07, top + height * 0.9, centre + sign * width * 0.05 + width * 0.07,
-                        frame_height), fill=255)  # fmt: skip  a leg
+        draw.line(
+            (centre + sign * width * 0.42, top + height * 0.15, centre + sign * width * 0.55, top + height * 0.85),
+            fill=255,
+            width=int(side * 0.07),
+        )  # fmt: skip  an arm
+        draw.rectangle(
+            (centre + sign * width * 0.05 - width * 0.07, top + height * 0.9, centre + sign * width * 0.05 + width * 0.07, frame_height),
+            fill=255,
+        )  # fmt: skip  a leg
     body = np.asarray(figure, dtype=np.float32)[..., None] / 255
     background = background * (1 - body) + skin * body
     rows, cols = np.flatnonzero((image > ITEM_THRESHOLD).any(axis=1)), np.flatnonzero((image > ITEM_THRESHOLD).any(axis=0))
     scale = side / image.shape[0]
-    box = (left + int(cols[0] * scale), top + int(rows[0] * scale), int((cols[-1] - cols[0] + 1) * scale), int((rows[-1] - rows[0] + 1) * scale))
+    box = (
+        left + int(cols[0] * scale),
+        top + int(rows[0] * scale),
+        int((cols[-1] - cols[0] + 1) * scale),
+        int((rows[-1] - rows[0] + 1) * scale),
+    )
     return photo_bytes(composite(background, image, rng, (width, height, left, top)), rng), box
 
 
@@ -229,7 +241,11 @@ def render_folded(image: np.ndarray, rng: np.random.Generator) -> bytes:
     frame_width, frame_height = int(rng.integers(220, 420)), int(rng.integers(220, 420))
     side = min(frame_width, frame_height)
     box = random_item_box(rng, frame_width, frame_height, int(side * 0.5), int(side * 0.85), distortion=1.15)
-    background = texture(rng, frame_width, frame_height) if rng.random() < 0.5 else np.ones((frame_height, frame_width, 3), np.float32) * light_background(rng)
+    background = (
+        texture(rng, frame_width, frame_height)
+        if rng.random() < 0.5
+        else np.ones((frame_height, frame_width, 3), np.float32) * light_background(rng)
+    )
     return photo_bytes(composite(background, squashed, rng, box), rng)
 
 
@@ -310,17 +326,19 @@ class InputSet:
 
 INPUT_SETS = (
     InputSet("clean", "official test images, as they are", None, False),
-    InputSet("photo", "item dark or coloured on a light background, upscaled, random margins, JPEG/PNG/WEBP",
-             render_photo, False),
+    InputSet("photo", "item dark or coloured on a light background, upscaled, random margins, JPEG/PNG/WEBP", render_photo, False),
     InputSet("cutout", "transparent-background PNG cut-out of the coloured item", render_cutout, False),
-    InputSet("outline_sketch", "outline traced with a 3-16 px pen on the 280x280 canvas, no fill", 
-             render_outline_sketch, True),
+    InputSet("outline_sketch", "outline traced with a 3-16 px pen on the 280x280 canvas, no fill", render_outline_sketch, True),
     InputSet("mouse_sketch", "outline drawn with a mouse: wobbly strokes with gaps", render_mouse_sketch, True),
     InputSet("textured", "item on wooden planks, a woven fabric or outdoors (busy background)", render_textured, False),
-    InputSet("worn", "garment worn on a simple figure, outdoors or on a plain wall (tops, dresses, coats)", render_worn,
-             False, GARMENTS),
-    InputSet("worn_boxed", "the worn set with a box drawn around the garment, as on the Upload page's canvas",
-             render_worn_with_box, False, GARMENTS),
+    InputSet("worn", "garment worn on a simple figure, outdoors or on a plain wall (tops, dresses, coats)", render_worn, False, GARMENTS),
+    InputSet(
+        "worn_boxed",
+        "the worn set with a box drawn around the garment, as on the Upload page's canvas",
+        render_worn_with_box,
+        False,
+        GARMENTS,
+    ),
     InputSet("folded", "garment folded: its top over a squarer body, on a table or floor", render_folded, False, GARMENTS),
 )
 
@@ -426,10 +444,13 @@ def run(count: int, seed: int, model_name: str | None = None, doodles_per_style:
         sets.append(entry)
         print(f"{line}  ({time.perf_counter() - started:.0f} s)", flush=True)
 
-    from bench.drawn_doodles import print_report, run as run_doodles
+    from bench.drawn_doodles import print_report
+    from bench.drawn_doodles import run as run_doodles
 
     doodles = run_doodles(doodles_per_style, seed, model_name)
-    doodles["overall"] |= {f"{name}_percent": round(100 * doodles["overall"][name], 2) for name in ("top1", "wrong_flagged", "right_flagged")}
+    doodles["overall"] |= {
+        f"{name}_percent": round(100 * doodles["overall"][name], 2) for name in ("top1", "wrong_flagged", "right_flagged")
+    }
     print_report(doodles)
     real_doodles = run_real_doodles(model_name)
     clean_accuracy = sets[0]["accuracy"]
@@ -463,7 +484,9 @@ def run_real_doodles(model_name: str | None) -> dict | None:
         print(f"  real doodles: not measured ({error})")
         return None
     for entry in (report["known_overall"], report["out_of_scope_overall"]):
-        entry |= {f"{name}_percent": round(100 * entry[name], 2) for name in ("top1", "right_flagged", "flagged") if entry.get(name) is not None}
+        entry |= {
+            f"{name}_percent": round(100 * entry[name], 2) for name in ("top1", "right_flagged", "flagged") if entry.get(name) is not None
+        }
     print_report(report)
     return report
 

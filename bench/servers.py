@@ -33,9 +33,7 @@ def started(command: list[str], env: dict | None = None) -> Iterator[tuple[subpr
         log_path = Path(log.name)
         began = time.perf_counter()
         # A file, not a pipe: a full pipe would block the process.
-        process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=os.environ | (env or {})
-        )
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=os.environ | (env or {}))
     try:
         yield process, began, log_path
     finally:
@@ -64,7 +62,7 @@ def answers_200(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError, socket.timeout):
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False  # Not listening yet, or still loading.
 
 

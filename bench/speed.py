@@ -22,18 +22,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
 
+from bench.timing import latency_summary, percentile, time_calls
 from cnn.artifacts import library_versions, write_json
 from cnn.config import BENCHMARK_PATH, CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, PROJECT_DIR, SEED
 from cnn.evaluate import Target, check_targets
-from bench.timing import latency_summary, percentile, time_calls
 
 BATCH_SIZE = 256
 CANVAS_INPUTS = 32  # distinct drawings cycled through, so every call does the full work
@@ -90,8 +90,8 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 def canvas_pngs(count: int) -> list[bytes]:
     """280x280 RGBA PNGs like the Draw page's canvas sends: mouse-drawn outlines, white on opaque black."""
-    from cnn.data import load_test_sample
     from bench.robustness import render_mouse_sketch
+    from cnn.data import load_test_sample
 
     images, _ = load_test_sample()
     return [png_bytes(render_mouse_sketch(image, np.random.default_rng([SEED, index]))) for index, image in enumerate(images[:count])]
@@ -147,9 +147,7 @@ def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -
         return pngs[index % len(pngs)]
 
     predict_ms = time_calls(lambda i: predict(nth(i), model_name=model_name), settings.single_calls, settings.warmup_calls)
-    sketch_ms = time_calls(
-        lambda i: predict(nth(i), model_name=model_name, sketch=True), settings.single_calls, settings.warmup_calls
-    )
+    sketch_ms = time_calls(lambda i: predict(nth(i), model_name=model_name, sketch=True), settings.single_calls, settings.warmup_calls)
     seeds_ms = time_calls(lambda i: seeds_predict(keras_model, nth(i)), settings.single_calls, settings.warmup_calls)
 
     # The three stages of predict(), timed apart on the same inputs.
@@ -158,15 +156,9 @@ def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -
     stages = {
         "decode": time_calls(lambda i: decode_image(nth(i)), settings.single_calls, settings.warmup_calls),
         "preprocess": time_calls(lambda i: preprocess(nth(i)), settings.single_calls, settings.warmup_calls),
-        "preprocess_sketch": time_calls(
-            lambda i: preprocess(nth(i), sketch=True), settings.single_calls, settings.warmup_calls
-        ),
-        "model": time_calls(
-            lambda i: model(inputs[i % len(inputs)]), settings.single_calls, settings.warmup_calls
-        ),
-        "result": time_calls(
-            lambda i: result_from_probabilities(probabilities, 3), settings.single_calls, settings.warmup_calls
-        ),
+        "preprocess_sketch": time_calls(lambda i: preprocess(nth(i), sketch=True), settings.single_calls, settings.warmup_calls),
+        "model": time_calls(lambda i: model(inputs[i % len(inputs)]), settings.single_calls, settings.warmup_calls),
+        "result": time_calls(lambda i: result_from_probabilities(probabilities, 3), settings.single_calls, settings.warmup_calls),
     }
     predict_p50, seeds_p50 = percentile(predict_ms, 0.5), percentile(seeds_ms, 0.5)
     return {
@@ -219,8 +211,9 @@ def bench_models(settings: Settings) -> dict:
 
     images = load_test_sample()[0]
     return {
-        name: latency_summary(time_calls(lambda i: predict(images[i % len(images)], model_name=name), settings.single_calls,
-                                         settings.warmup_calls))  # fmt: skip
+        name: latency_summary(
+            time_calls(lambda i, name=name: predict(images[i % len(images)], model_name=name), settings.single_calls, settings.warmup_calls)
+        )  # fmt: skip
         for name in MODEL_NAMES
         if serving_model_path(name).is_file()
     }
@@ -248,7 +241,7 @@ def bench_batch(settings: Settings, model_name: str, canvases: list[bytes]) -> d
     # Decoding alone, by Pillow and by predict()'s decode_image (Pillow plus the checks every upload
     # needs: size before decoding, EXIF rotation).
     decoders = {"pillow": lambda png: Image.open(io.BytesIO(png)).load(), "decode_image": decode_image}
-    decoding = {name: images_per_second(lambda i: [decode(png) for png in pngs]) for name, decode in decoders.items()}
+    decoding = {name: images_per_second(lambda i, decode=decode: [decode(png) for png in pngs]) for name, decode in decoders.items()}
 
     # The bound for a batch of PNGs: the model on the ready inputs while a worker only decodes,
     # overlapped as predict_batch overlaps the model and all of preprocessing.
@@ -263,15 +256,17 @@ def bench_batch(settings: Settings, model_name: str, canvases: list[bytes]) -> d
 
         return prepare
 
-    png_bound = {name: images_per_second(lambda i: overlapped(decode_only(decode), model, chunks)) for name, decode in decoders.items()}
+    png_bound = {
+        name: images_per_second(lambda i, decode=decode: overlapped(decode_only(decode), model, chunks))
+        for name, decode in decoders.items()
+    }
     arrays = images_per_second(lambda i: predict_batch(images, model_name=model_name))
     canvas = images_per_second(lambda i: predict_batch(canvases, model_name=model_name), count=len(canvases))
     return {
         "input": f"{len(images)} test-sample images (28x28) as PNG bytes and as uint8 arrays",
         "images": len(images),
         "raw_model_images_per_second": raw,
-        "raw_model": "the serving model (cnn.predict.load_model, LiteRT) on the preprocessed "
-        "(256, 28, 28, 1) float32 batch",
+        "raw_model": "the serving model (cnn.predict.load_model, LiteRT) on the preprocessed (256, 28, 28, 1) float32 batch",
         "png_images_per_second": png,
         "arrays_images_per_second": arrays,
         "png_fraction_of_raw": round(png / raw, 3),
@@ -379,9 +374,10 @@ def training_processes() -> list[str]:
 
 def environment(command: str, quick: bool, model_name: str) -> dict:
     from cnn.config import ASSETS_DIR
+
     versions = library_versions("streamlit", "flask", "playwright")
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "quick": quick,
         "model": model_name,

@@ -5,11 +5,11 @@ import json
 import os
 import platform
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call write(temp_path) on a temp file in the same folder, then rename it over path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -86,8 +86,6 @@ class Augmenter:
             batch = tf.shape(images)[0]
             draw = tf.random.uniform((batch, 1, 1, 1))
             images = tf.where(draw < OUTLINE_PROBABILITY, outline_style(images), images)
-            is_silhouette = (draw >= OUTLINE_PROBABILITY) & (
-                draw < OUTLINE_PROBABILITY + SILHOUETTE_PROBABILITY
-            )
+            is_silhouette = (draw >= OUTLINE_PROBABILITY) & (draw < OUTLINE_PROBABILITY + SILHOUETTE_PROBABILITY)
             images = tf.where(is_silhouette, silhouette_style(images), images)
         return random_erase(images)

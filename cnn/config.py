@@ -25,6 +25,11 @@ NUM_CLASSES = len(CLASS_NAMES)
 IMAGE_SIZE = 28
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 CANVAS_SIZE = 280  # pixels: the Draw page's canvas, ten times the model input
+# The largest upload, everywhere an image is taken: predict(), the Flask server and the Streamlit uploader
+# (.streamlit/config.toml's server.maxUploadSize repeats it: TOML cannot import it, a test checks the two agree).
+# Photos of clothing are small; the bound keeps a busy server's memory in check.
+MAX_UPLOAD_MB = 10
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 
 SEED = 42
 

@@ -64,6 +64,7 @@ def read_idx(path: Path, expected_count: int | None = None) -> np.ndarray:
         raise DatasetError(f"{path}: file too short to be an IDX file ({len(raw)} bytes).")
     magic = int.from_bytes(raw[0:4], "big")
     count = int.from_bytes(raw[4:8], "big")
+    shape: tuple[int, ...]
     if magic == IMAGES_MAGIC:
         header_size, shape = 16, (count, IMAGE_SIZE, IMAGE_SIZE)
         if len(raw) < header_size:
@@ -81,8 +82,7 @@ def read_idx(path: Path, expected_count: int | None = None) -> np.ndarray:
     expected_bytes = header_size + int(np.prod(shape))
     if len(raw) != expected_bytes:
         raise DatasetError(
-            f"{path}: {len(raw)} bytes after decompression, expected {expected_bytes}; "
-            "the file is truncated or corrupt, download it again."
+            f"{path}: {len(raw)} bytes after decompression, expected {expected_bytes}; the file is truncated or corrupt, download it again."
         )
     array = np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
     if magic == LABELS_MAGIC and array.size and array.max() >= NUM_CLASSES:
@@ -119,7 +119,9 @@ def load_test_split() -> tuple[np.ndarray, np.ndarray]:
     directory = find_data_dir()
     if directory is None:
         raise DatasetError(HOW_TO_GET_DATA)
-    return tuple(read_idx(directory / IDX_FILES[key], EXPECTED_COUNTS[key]) for key in ("x_test", "y_test"))
+    return read_idx(directory / IDX_FILES["x_test"], EXPECTED_COUNTS["x_test"]), read_idx(
+        directory / IDX_FILES["y_test"], EXPECTED_COUNTS["y_test"]
+    )
 
 
 def load_test_sample(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -134,9 +136,7 @@ def make_test_sample(per_class: int = 30, seed: int = 0) -> tuple[np.ndarray, np
     """A stratified random sample of the official test set: per_class images of each class."""
     _, (x_test, y_test) = load_fashion_mnist()
     rng = np.random.default_rng(seed)
-    chosen = np.concatenate(
-        [rng.choice(np.flatnonzero(y_test == label), per_class, replace=False) for label in range(NUM_CLASSES)]
-    )
+    chosen = np.concatenate([rng.choice(np.flatnonzero(y_test == label), per_class, replace=False) for label in range(NUM_CLASSES)])
     chosen = rng.permutation(chosen)
     return x_test[chosen], y_test[chosen]
 

@@ -12,11 +12,12 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cnn.config import MAX_UPLOAD_BYTES
 from cnn.cutout import boxed_region, busy_background, cut_out
 from cnn.errors import InvalidImageError
 from cnn.png import open_png
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = MAX_UPLOAD_BYTES
 MAX_PIXELS = 50_000_000  # 7071 x 7071; Pillow's bomb guard would only warn here
 WORKING_SIZE = 1024  # large inputs are shrunk to this before the pixel work: the output is 28 px
 OPAQUE_ALPHA = 0.99  # an alpha plane at least this everywhere carries no shape (a canvas with a background)
@@ -88,8 +89,7 @@ def read_bytes(source) -> bytes:
             raise InvalidImageError("The file was opened in text mode; open it in binary mode ('rb').")
     else:
         raise InvalidImageError(
-            f"Cannot read an image from a {type(source).__name__}; "
-            "send image bytes, a file, a PIL image or a NumPy array."
+            f"Cannot read an image from a {type(source).__name__}; send image bytes, a file, a PIL image or a NumPy array."
         )
     if not data:
         raise InvalidImageError("The file is empty.")
@@ -132,8 +132,7 @@ def check_pixel_count(width: int, height: int) -> None:
         raise InvalidImageError("The image has no pixels.")
     if width * height > MAX_PIXELS:
         raise InvalidImageError(
-            f"The image is too large to decode safely ({width}x{height} pixels; "
-            f"the limit is {MAX_PIXELS // 1_000_000} megapixels)."
+            f"The image is too large to decode safely ({width}x{height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels)."
         )
 
 
@@ -176,9 +175,7 @@ def array_to_planes(array: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise InvalidImageError(
-            f"Expected an image array of shape (H, W) or (H, W, 1|3|4), got shape {array.shape}."
-        )
+        raise InvalidImageError(f"Expected an image array of shape (H, W) or (H, W, 1|3|4), got shape {array.shape}.")
     check_pixel_count(array.shape[1], array.shape[0])
     if array.dtype == np.uint8:
         if array.ndim == 2:

@@ -140,7 +140,7 @@ def garment(rng: np.random.Generator, sleeve_length: float, body_length: float, 
 def cuff_bands(rng, landmarks, depth: float) -> Strokes:
     """A band across each sleeve end: the cuff of a sweater or a shirt."""
     outer, inner = landmarks["cuff"]
-    along = (outer - np.array([landmarks["centre"] - landmarks["half_width"], landmarks["shoulder_y"]]))
+    along = outer - np.array([landmarks["centre"] - landmarks["half_width"], landmarks["shoulder_y"]])
     along = along / np.linalg.norm(along)
     band = [line(outer - depth * along, inner - depth * along)]
     return band + [mirror_x(stroke) for stroke in band]
@@ -214,7 +214,9 @@ def draw_coat(rng: np.random.Generator) -> Strokes:
         width = rng.uniform(0.06, 0.1)
         y = hem_y - rng.uniform(0.15, 0.25)
         for x in (centre - marks["half_width"] * 0.7, centre + marks["half_width"] * 0.7 - width):
-            strokes.append(line((x, y), (x + width, y)) if maybe(rng, 0.5) else line((x, y), (x, y + 0.08), (x + width, y + 0.08), (x + width, y)))
+            strokes.append(
+                line((x, y), (x + width, y)) if maybe(rng, 0.5) else line((x, y), (x, y + 0.08), (x + width, y + 0.08), (x + width, y))
+            )
     if maybe(rng, 0.4):
         strokes += cuff_bands(rng, marks, rng.uniform(0.02, 0.05))
     return strokes
@@ -307,7 +309,9 @@ def trouser_outline(rng: np.random.Generator) -> Strokes:
             strokes.append(line((centre + side * (centre - inner_bottom), leg_bottom), notch))
         if maybe(rng, 0.5):  # hems
             for side in (-1, 1):
-                strokes.append(line((centre + side * (centre - outer_bottom), leg_bottom), (centre + side * (centre - inner_bottom), leg_bottom)))
+                strokes.append(
+                    line((centre + side * (centre - outer_bottom), leg_bottom), (centre + side * (centre - inner_bottom), leg_bottom))
+                )
         strokes.append(line((centre - waist_half, waist_y + band), (centre + waist_half, waist_y + band)))
     elif style == 0:  # one outline: waist, outer leg, hem, inner leg, crotch and back
         left = np.array([(centre - waist_half, waist_y), (outer_bottom, leg_bottom), (inner_bottom, leg_bottom), (centre, crotch_y)])
@@ -317,7 +321,9 @@ def trouser_outline(rng: np.random.Generator) -> Strokes:
             strokes.append(line((centre + side * waist_half, waist_y + band), (centre + side * (centre - outer_bottom), leg_bottom)))
             strokes.append(line((centre, crotch_y), (centre + side * (centre - inner_bottom), leg_bottom)))
             if maybe(rng, 0.7):
-                strokes.append(line((centre + side * (centre - outer_bottom), leg_bottom), (centre + side * (centre - inner_bottom), leg_bottom)))
+                strokes.append(
+                    line((centre + side * (centre - outer_bottom), leg_bottom), (centre + side * (centre - inner_bottom), leg_bottom))
+                )
         strokes.append(line((centre - waist_half, waist_y + band), (centre + waist_half, waist_y + band)))
     else:  # two leg tubes under a waistband
         for side in (-1, 1):
@@ -339,7 +345,12 @@ def trouser_outline(rng: np.random.Generator) -> Strokes:
             strokes.append(arc(x, waist_y + band, 0.07, 0.08, 90 if side < 0 else 90, 0 if side < 0 else 180, 6))
     if maybe(rng, 0.2):  # cuffs
         for side in (-1, 1):
-            strokes.append(line((centre + side * (centre - outer_bottom), leg_bottom - 0.05), (centre + side * (centre - inner_bottom), leg_bottom - 0.05)))
+            strokes.append(
+                line(
+                    (centre + side * (centre - outer_bottom), leg_bottom - 0.05),
+                    (centre + side * (centre - inner_bottom), leg_bottom - 0.05),
+                )
+            )
     return strokes
 
 
@@ -354,10 +365,16 @@ def draw_bag(rng: np.random.Generator) -> Strokes:
     if kind == 3:  # clutch: a flat rectangle with a flap
         top, bottom = rng.uniform(0.3, 0.4), rng.uniform(0.7, 0.85)
         half_top = half_bottom = rng.uniform(0.35, 0.48)
-    body = line((centre - half_top, top), (centre + half_top, top), (centre + half_bottom, bottom), (centre - half_bottom, bottom), (centre - half_top, top))
+    body = line(
+        (centre - half_top, top),
+        (centre + half_top, top),
+        (centre + half_bottom, bottom),
+        (centre - half_bottom, bottom),
+        (centre - half_top, top),
+    )
     strokes.append(body)
     if kind == 0:  # handbag: one or two round handles
-        for offset in ([0.0] if maybe(rng, 0.6) else [-0.04, 0.04]):
+        for offset in [0.0] if maybe(rng, 0.6) else [-0.04, 0.04]:
             width = half_top * rng.uniform(0.4, 0.8)
             strokes.append(arc(centre + offset, top, width, rng.uniform(0.12, 0.28), 180, 360, 12))
     elif kind == 2:  # tote or shoulder bag: long handles or a strap
@@ -377,7 +394,12 @@ def draw_backpack(rng: np.random.Generator) -> Strokes:
     half = rng.uniform(0.2, 0.34)
     body_kind = rng.integers(0, 3)
     if body_kind == 0:  # rounded top, straight sides
-        body = np.vstack([arc(centre, top + half, half, half, 180, 360, 12), line((centre + half, bottom), (centre - half, bottom), (centre - half, top + half))])
+        body = np.vstack(
+            [
+                arc(centre, top + half, half, half, 180, 360, 12),
+                line((centre + half, bottom), (centre - half, bottom), (centre - half, top + half)),
+            ]
+        )
     elif body_kind == 1:  # a rounded rectangle
         radius = half * rng.uniform(0.3, 0.6)
         body = np.vstack([
@@ -440,7 +462,9 @@ def draw_sneaker(rng: np.random.Generator) -> Strokes:
         start, end = marks["opening_x"] - 0.05, marks["opening_x"] - rng.uniform(0.2, 0.35)
         for x in np.linspace(end, start, int(rng.integers(2, 5))):
             y = marks["top_y"] + (start - x) * 0.8 + 0.05
-            strokes.append(line((x - 0.04, y - 0.02), (x + 0.04, y + 0.02)) if maybe(rng, 0.5) else line((x - 0.04, y), (x + 0.04, y - 0.03)))
+            strokes.append(
+                line((x - 0.04, y - 0.02), (x + 0.04, y + 0.02)) if maybe(rng, 0.5) else line((x - 0.04, y), (x + 0.04, y - 0.03))
+            )
     if maybe(rng, 0.35):  # a side stripe
         strokes.append(arc(0.6, marks["sole_y"] - 0.1, 0.25, 0.12, 160, 300, 8))
     return strokes
@@ -465,8 +489,16 @@ def flip_flop_top(rng: np.random.Generator, centre_x: float, length: float, widt
     toe = arc(centre_x, top + width * 0.55, width * 0.55, width * 0.55, 180, 360, 10)
     heel = arc(centre_x, top + length - width * 0.45, width * 0.45, width * 0.45, 0, 180, 10)
     pinch = rng.uniform(0.0, 0.12) * width
-    right = line((centre_x + width * 0.55, top + width * 0.55), (centre_x + width * 0.5 - pinch, top + length * 0.55), (centre_x + width * 0.45, top + length - width * 0.45))
-    left = line((centre_x - width * 0.45, top + length - width * 0.45), (centre_x - width * 0.5 - pinch * 0.5, top + length * 0.55), (centre_x - width * 0.55, top + width * 0.55))
+    right = line(
+        (centre_x + width * 0.55, top + width * 0.55),
+        (centre_x + width * 0.5 - pinch, top + length * 0.55),
+        (centre_x + width * 0.45, top + length - width * 0.45),
+    )
+    left = line(
+        (centre_x - width * 0.45, top + length - width * 0.45),
+        (centre_x - width * 0.5 - pinch * 0.5, top + length * 0.55),
+        (centre_x - width * 0.55, top + width * 0.55),
+    )
     sole = np.vstack([toe, right, heel, left])
     post = (centre_x + rng.uniform(-0.1, 0.1) * width, top + length * rng.uniform(0.12, 0.22))
     strap_y = top + length * rng.uniform(0.35, 0.5)
@@ -492,7 +524,14 @@ def draw_sandal(rng: np.random.Generator) -> Strokes:
     sole_y = rng.uniform(0.75, 0.95)
     heel = rng.uniform(0.0, 0.35) if maybe(rng, 0.5) else 0.0
     back_x = rng.uniform(0.85, 1.0)
-    sole = line((0.0, sole_y), (back_x - 0.2, sole_y - heel * 0.6), (back_x, sole_y - heel), (back_x, sole_y - heel + 0.05), (0.02, sole_y + 0.05), (0.0, sole_y))
+    sole = line(
+        (0.0, sole_y),
+        (back_x - 0.2, sole_y - heel * 0.6),
+        (back_x, sole_y - heel),
+        (back_x, sole_y - heel + 0.05),
+        (0.02, sole_y + 0.05),
+        (0.0, sole_y),
+    )
     strokes = [sole]
     if heel > 0:
         strokes.append(line((back_x - 0.05, sole_y - heel + 0.05), (back_x - 0.08, sole_y + 0.05)))
@@ -537,7 +576,7 @@ def abstract_image(image: np.ndarray, rng: np.random.Generator) -> Strokes:
     strokes = [closed(simplified) / 112.0]
     if maybe(rng, 0.6):  # inner details: the strongest edges inside the item (a zip, a hem, a strap)
         edges = cv2.Canny(cv2.GaussianBlur(big, (5, 5), 0), 60, 140)
-        edges &= cv2.erode(mask, np.ones((7, 7), np.uint8)) * 255
+        edges = np.bitwise_and(edges, cv2.erode(mask, np.ones((7, 7), np.uint8)) * 255)
         inner, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
         inner = sorted(inner, key=lambda contour: -cv2.arcLength(contour, False))[: int(rng.integers(1, 4))]
         for contour in inner:
@@ -737,8 +776,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=str(PROJECT_DIR / "docs" / "doodles.png"))
     args = parser.parse_args(argv)
     Image.fromarray(contact_sheet()).save(args.out, optimize=True)
-    print(f"contact sheet: each row a class (T-shirt/top first); left half procedural doodles as drawn on the canvas, "
-          f"right half training images abstracted into doodles as the model sees them -> {args.out}")
+    print(
+        f"contact sheet: each row a class (T-shirt/top first); left half procedural doodles as drawn on the canvas, "
+        f"right half training images abstracted into doodles as the model sees them -> {args.out}"
+    )
 
 
 if __name__ == "__main__":

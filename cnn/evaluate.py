@@ -64,9 +64,7 @@ def check_targets(report: dict, targets: tuple[Target, ...]) -> list[dict]:
     for name, dotted, comparison, unit, goal in targets:
         measured = lookup(report, dotted)
         met = None if measured is None else measured >= goal if comparison == ">=" else measured <= goal
-        verdicts.append(
-            {"name": name, "measured": measured, "target": f"{comparison} {goal:g}{unit and ' ' + unit}", "met": met}
-        )
+        verdicts.append({"name": name, "measured": measured, "target": f"{comparison} {goal:g}{unit and ' ' + unit}", "met": met})
     return verdicts
 
 

@@ -46,9 +46,7 @@ def grad_cam_from(activation: np.ndarray, gradient: np.ndarray) -> np.ndarray:
     heatmap = np.maximum(activation @ channel_weights, 0.0)  # (H, W), only what raises the score
     peak = heatmap.max()
     heatmap = heatmap / peak if peak > 0 else heatmap
-    resized = Image.fromarray(heatmap.astype(np.float32), mode="F").resize(
-        (IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR
-    )
+    resized = Image.fromarray(heatmap.astype(np.float32), mode="F").resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
     return np.clip(np.asarray(resized), 0.0, 1.0)
 
 
@@ -89,8 +87,6 @@ def feature_maps(model_input: np.ndarray, model_name: str = DEFAULT_MODEL) -> di
     return explain(model_input, model_name=model_name).feature_maps
 
 
-def grad_cam(
-    model_input: np.ndarray, class_id: int | None = None, layer: str | None = None, model_name: str = DEFAULT_MODEL
-) -> np.ndarray:
+def grad_cam(model_input: np.ndarray, class_id: int | None = None, layer: str | None = None, model_name: str = DEFAULT_MODEL) -> np.ndarray:
     """Grad-CAM heatmap (28, 28) in 0..1 for the predicted class or class_id."""
     return explain(model_input, class_id, layer, model_name).heatmap

@@ -43,7 +43,7 @@ def preprocess_many(images: list, sketch: bool = False, boxes: list | None = Non
     Opaque 28x28 images (dataset images) are finished together in whole-array steps: NumPy's
     fixed cost per call is then paid once per batch, not once per image.
     """
-    model_inputs = [None] * len(images)
+    model_inputs: list[np.ndarray | InvalidImageError | None] = [None] * len(images)
     framed = {}  # index -> (28, 28) grey plane, for the opaque 28x28 images
     boxes = boxes or [None] * len(images)
     for index, (image, box) in enumerate(zip(images, boxes)):
@@ -59,7 +59,7 @@ def preprocess_many(images: list, sketch: bool = False, boxes: list | None = Non
         inks = inks_from_greys(np.stack(list(framed.values())))  # (N, 28, 28)
         for index, ink, peak in zip(framed, inks, inks.max(axis=(1, 2)).tolist()):
             model_inputs[index] = ink if peak >= BLANK_INK else NothingDrawnError(BLANK_IMAGE)
-    return model_inputs
+    return [InvalidImageError("Not classified.") if model_input is None else model_input for model_input in model_inputs]
 
 
 def ink_from_planes(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
@@ -102,9 +102,7 @@ def crop_and_centre(ink: np.ndarray) -> np.ndarray:
     scale = IMAGE_SIZE / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # reducing_gap: a fast box reduction first, then Lanczos for the last factor of two: same look, less work.
-    resized = Image.fromarray(item.astype(np.float32), mode="F").resize(
-        new_size, Image.Resampling.LANCZOS, reducing_gap=2.0
-    )
+    resized = Image.fromarray(item.astype(np.float32), mode="F").resize(new_size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     top, left = (IMAGE_SIZE - new_size[1]) // 2, (IMAGE_SIZE - new_size[0]) // 2
     canvas[top : top + new_size[1], left : left + new_size[0]] = np.asarray(resized)
@@ -141,4 +139,3 @@ def model_input_from_planes(grey: np.ndarray, alpha: np.ndarray | None, sketch: 
     if sketch:
         ink = sketch_to_ink(ink)
     return crop_and_centre(ink)
-

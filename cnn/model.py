@@ -85,7 +85,7 @@ def conv_layer_names(model: keras.Model) -> list[str]:
     return [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
 
 
-_trained = {}  # model name -> loaded Keras model
+_trained: dict[str, keras.Model] = {}  # model name -> loaded Keras model
 
 
 def load_keras_model(model_name: str = DEFAULT_MODEL) -> keras.Model:

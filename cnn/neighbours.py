@@ -14,6 +14,7 @@ an input's distance to its k-th nearest reference says how unlike the training d
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,10 +94,7 @@ def export_neighbours(model, images: np.ndarray, labels: np.ndarray, path: Path,
     chosen = balanced_subset(labels)
     embedder = keras.Model(model.inputs, model.layers[-1].input)  # the classifier's input
     embeddings = embedder.predict(images[chosen][..., np.newaxis].astype(np.float32) / 255, batch_size=500, verbose=0)
-    write_atomically(
-        path,
-        lambda temp: np.savez_compressed(
-            open(temp, "wb"), images=images[chosen], labels=labels[chosen], embeddings=embeddings.astype(np.float16),
-            **({} if references is None else {"references": unit_rows(references.astype(np.float32)).astype(np.float16)}),
-        ),
-    )
+    arrays: dict[str, Any] = {"images": images[chosen], "labels": labels[chosen], "embeddings": embeddings.astype(np.float16)}
+    if references is not None:
+        arrays["references"] = unit_rows(references.astype(np.float32)).astype(np.float16)
+    write_atomically(path, lambda temp: np.savez_compressed(open(temp, "wb"), **arrays))

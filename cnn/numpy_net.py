@@ -14,6 +14,7 @@ Shapes: one image at a time, (H, W, C) float32 through the conv part and (units,
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,8 @@ def use_one_blas_thread() -> None:
 
 def export_layers(model, path: Path) -> None:
     """Write the Keras model's layer chain and weights to path (.npz); BatchNorm is stored as its affine map."""
-    layers, arrays = [], {}
+    layers: list[dict] = []
+    arrays: dict[str, Any] = {}  # "layer/index" -> weight array
     for layer in model.layers:
         kind = type(layer).__name__
         if kind == "InputLayer":

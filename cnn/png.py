@@ -90,7 +90,7 @@ def with_stored_pixels(data: bytes) -> bytes:
     inflater = zlib_ng.decompressobj()
     try:
         pixels = inflater.decompress(compressed, pixel_bytes + 1)  # never more than the header promises
-    except zlib_ng.error:
+    except zlib_ng.error:  # type: ignore[misc]  # zlib-ng's stub types error as a function; it is zlib's exception class
         return data
     if len(pixels) != pixel_bytes or not inflater.eof:
         return data

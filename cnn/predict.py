@@ -10,7 +10,7 @@ are calibrated and flagged "unsure" by the model's own rule (cnn/calibration.py)
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -58,8 +58,7 @@ def predict_batch(images, top_k: int = 3, model_name: str | None = None, sketch:
         good = [model_input for model_input in model_inputs if not isinstance(model_input, InvalidImageError)]
         classified = iter(results_from_model_inputs(np.stack(good), top_k, model_name) if good else [])
         return [
-            {"error": str(model_input)} if isinstance(model_input, InvalidImageError) else next(classified)
-            for model_input in model_inputs
+            {"error": str(model_input)} if isinstance(model_input, InvalidImageError) else next(classified) for model_input in model_inputs
         ]
 
     images = list(images)
@@ -107,7 +106,7 @@ def reference_distances(model_name: str, embeddings: np.ndarray | None) -> np.nd
 # ---------------------------------------------------------------------------------------
 # Models: loaded once, shared read-only by every thread and session.
 
-_loaded = {}  # (kind, model name) -> model
+_loaded: dict[tuple[str, str], Any] = {}  # (kind, model name) -> model
 _loaded_lock = threading.Lock()
 
 
@@ -116,11 +115,17 @@ def load_once(kind: str, model_name: str, path, load):
     with _loaded_lock:
         if (kind, model_name) not in _loaded:
             if not path.is_file():
-                raise FileNotFoundError(
-                    f"No trained model at {path}. Train one with: python -m cnn.train --model {model_name}"
-                )
+                raise FileNotFoundError(f"No trained model at {path}. Train one with: python -m cnn.train --model {model_name}")
             _loaded[(kind, model_name)] = load(path)
         return _loaded[(kind, model_name)]
+
+
+def unload(model_name: str) -> None:
+    """Forget everything loaded for the model (serving model, unsure rule, neighbours, layers): the next use
+    reads its files again. The app's cached loader calls it, so clearing that cache really reloads."""
+    with _loaded_lock:
+        for key in [key for key in _loaded if key[1] == model_name]:
+            del _loaded[key]
 
 
 def resolve_model_name(model_name: str | None, sketch: bool) -> str:

@@ -11,12 +11,32 @@ HEAT_COLOURS = ((0.0, (0, 0, 140)), (0.35, (0, 160, 255)), (0.6, (90, 230, 90)),
 MAP_COLOURS = ((0.0, (10, 10, 30)), (0.3, (60, 40, 120)), (0.6, (40, 150, 140)), (0.85, (170, 220, 60)), (1.0, (255, 240, 90)))
 
 
-def upscale(image: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:
-    """A small image (H, W) or (H, W, 3), uint8 or float 0..1, blown up with nearest-neighbour so pixels stay crisp."""
+def as_uint8(image: np.ndarray) -> np.ndarray:
+    """An image, uint8 or float in 0..1, as uint8."""
     array = np.asarray(image)
     if array.dtype != np.uint8:
         array = (np.clip(array, 0.0, 1.0) * 255).round().astype(np.uint8)
-    return np.repeat(np.repeat(array, scale, axis=0), scale, axis=1)
+    return array
+
+
+def upscale(image: np.ndarray, scale: int = PIXEL_SCALE) -> np.ndarray:
+    """A small image (H, W) or (H, W, 3), uint8 or float 0..1, blown up with nearest-neighbour so pixels stay crisp."""
+    return np.repeat(np.repeat(as_uint8(image), scale, axis=0), scale, axis=1)
+
+
+def png_data_url(picture: np.ndarray) -> str:
+    """A uint8 grey or RGB array as a lossless data:image/png URL, for a browser to show inline."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    array = np.asarray(picture)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3):
+        raise ValueError(f"Expected a uint8 picture (H, W) or (H, W, 3), got {array.dtype} {array.shape}.")
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def colourise(values: np.ndarray, anchors=HEAT_COLOURS) -> np.ndarray:
@@ -26,9 +46,7 @@ def colourise(values: np.ndarray, anchors=HEAT_COLOURS) -> np.ndarray:
     return np.stack(channels, axis=-1)
 
 
-def grad_cam_overlay(
-    model_input: np.ndarray, heatmap: np.ndarray, scale: int = PIXEL_SCALE, strength: float = 0.65
-) -> np.ndarray:
+def grad_cam_overlay(model_input: np.ndarray, heatmap: np.ndarray, scale: int = PIXEL_SCALE, strength: float = 0.65) -> np.ndarray:
     """The 28x28 model input in grey with the Grad-CAM heatmap coloured on top, upscaled: uint8 RGB.
 
     The colour's opacity follows the heat, so regions the network ignores stay plain grey.

@@ -13,22 +13,19 @@ Run it with `flask --app cnn.server run` (development) or any WSGI server pointe
 Every error is JSON {"error": "..."}; tracebacks only go to the log.
 """
 
-import base64
 import functools
-import io
 import random
 
 import numpy as np
 from flask import Flask, current_app, jsonify, render_template, request
-from PIL import Image
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable, UnsupportedMediaType
 
 from cnn.artifacts import library_versions, read_json
-from cnn.config import CLASS_NAMES, DEFAULT_MODEL, metrics_path
+from cnn.config import CLASS_NAMES, DEFAULT_MODEL, MAX_UPLOAD_BYTES, metrics_path
 from cnn.data import load_test_sample
 from cnn.predict import InvalidImageError, classify, load_model, warm_up
+from cnn.render import as_uint8, png_data_url
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_TOP_K = 3
 UPLOAD_FIELD = "file"  # The seed apps' contract: request.files["file"].
 TRUE_VALUES, FALSE_VALUES = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
@@ -41,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES)
     if test_config:
         app.config.update(test_config)
-    app.json.sort_keys = False  # Keep the model card and the top-k list in their own order.
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's default provider has it: keep the model card and the top-k list in their own order.
 
     register_routes(app)
     register_error_handlers(app)
@@ -133,15 +130,6 @@ def upload_limit_mb() -> int:
     return current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
 
 
-def png_data_url(image: np.ndarray) -> str:
-    """A (H, W) image, uint8 or float in 0..1, as a PNG data URL the browser can show."""
-    if image.dtype != np.uint8:
-        image = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(image, mode="L").save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def classify_request(image, top_k: int, include_input: bool) -> dict:
     """predict()'s dict; with include_input also the 28x28 model input, from a single preprocessing pass."""
     shared_model()  # A missing model is a 503 before any work.
@@ -149,7 +137,7 @@ def classify_request(image, top_k: int, include_input: bool) -> dict:
         result, model_input, _ = classify(image, top_k=top_k, model_name=DEFAULT_MODEL)
     except InvalidImageError as error:
         raise BadRequest(str(error)) from error
-    return result | {"model_input": png_data_url(model_input)} if include_input else result
+    return result | {"model_input": png_data_url(as_uint8(model_input))} if include_input else result
 
 
 def register_routes(app: Flask) -> None:
@@ -182,7 +170,7 @@ def register_routes(app: Flask) -> None:
         return jsonify(
             {
                 "index": index,
-                "image": png_data_url(images[index]),
+                "image": png_data_url(as_uint8(images[index])),
                 "true_label": CLASS_NAMES[true_class_id],
                 "true_class_id": true_class_id,
                 "correct": result["class_id"] == true_class_id,
@@ -195,8 +183,7 @@ def register_routes(app: Flask) -> None:
         metrics = read_json(metrics_path(DEFAULT_MODEL))
         if metrics is None:
             raise NotFound(
-                f"No model card at {metrics_path(DEFAULT_MODEL)}. "
-                f"Train the model with: python -m cnn.train --model {DEFAULT_MODEL}"
+                f"No model card at {metrics_path(DEFAULT_MODEL)}. Train the model with: python -m cnn.train --model {DEFAULT_MODEL}"
             )
         return jsonify(metrics)
 
@@ -207,7 +194,7 @@ def register_routes(app: Flask) -> None:
             loaded, problem = True, None
         except ServiceUnavailable as error:
             loaded, problem = False, error.description
-        body = {"status": "ok" if loaded else "unavailable", "model_loaded": loaded, "model": DEFAULT_MODEL}
+        body: dict[str, object] = {"status": "ok" if loaded else "unavailable", "model_loaded": loaded, "model": DEFAULT_MODEL}
         if problem:
             body["error"] = problem
         body["versions"] = library_versions("flask")

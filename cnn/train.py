@@ -13,6 +13,7 @@ import argparse
 import shlex
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy as np
 from cnn.artifacts import library_versions, read_json, write_atomically, write_json
 from cnn.config import ASSETS_DIR, NUM_CLASSES, SEED
 from cnn.data import load_fashion_mnist
-from cnn.registry import DRAWINGS, MODEL_NAMES, model_spec
+from cnn.registry import DRAWINGS, MODEL_NAMES, averages_flips, model_spec
 
 VALIDATION_SIZE = 6_000
 WARMUP_EPOCHS = 1
@@ -63,6 +64,17 @@ def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, augmenter=None, 
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """What one run trains, validates and reports on: uint8 (N, 28, 28) images and uint8 labels."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    validation: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+    dataset_images: tuple[np.ndarray, np.ndarray]  # the training photos: the nearest-neighbour index shows these, never doodles
+    description: str  # for the metrics file
+
+
 def train(
     model_name: str,
     epochs: int,
@@ -74,46 +86,84 @@ def train(
     command: str | None = None,
     corrections: Path | None = None,
 ) -> dict:
-    """Train one model, write its three artifacts into out_dir and return its metrics.
+    """Train one model, write its artifacts into out_dir and return its metrics.
     corrections: a SQLite file of the Draw page's kept corrections (cnn/teach.py), for the drawing model."""
     import keras
 
-    from cnn.augment import Augmenter
     from cnn.model import build_model
 
     spec = model_spec(model_name)
     if epochs < 1:
         raise ValueError("epochs must be at least 1.")
-    peak_learning_rate, augment = spec.peak_learning_rate, spec.augment
+    if corrections is not None and spec.training_data != DRAWINGS:
+        raise ValueError(f"--corrections are drawings: only a model trained on drawings takes them, not {model_name}.")
     batch_size = batch_size or spec.batch_size
     keras.utils.set_random_seed(seed)
 
-    # Data: train / validation split from the official training set; test kept for the report.
-    (x_train_full, y_train_full), (x_test, y_test) = load_fashion_mnist()
+    data = training_data(spec.training_data, seed, limit, corrections)
+    model = compiled_model(model_name, epochs, steps_per_epoch=int(np.ceil(len(data.train[1]) / batch_size)))
+    history, training_seconds = fit(model, data, epochs, batch_size, seed, spec.augment, verbose)
+
+    out_dir = Path(out_dir)
+    # Ship the weights without the optimizer state: a third of the size, and the app never trains.
+    inference_model = build_model(model_name)
+    inference_model.set_weights(model.get_weights())
+    write_atomically(out_dir / f"{model_name}.keras", inference_model.save)
+    metrics = {
+        "model": model_name,
+        **export_and_evaluate(inference_model, model_name, out_dir, data.test, data.validation, data.dataset_images, seed),
+        "parameters": int(model.count_params()),
+        "optimizer": f"AdamW (peak learning rate {spec.peak_learning_rate}, weight decay {WEIGHT_DECAY}, "
+        f"BatchNorm and biases not decayed, {WARMUP_EPOCHS}-epoch warm-up then cosine decay)",
+        "loss_function": "sparse categorical cross-entropy",
+        "augmentation": "horizontal flip, +-2 px shifts, random erasing, outline and silhouette restyling" if spec.augment else "none",
+        "training_data": data.description,
+        "batch_size": batch_size,
+        **epoch_summary(history, epochs),
+        "train_size": len(data.train[1]),
+        "val_size": len(data.validation[1]),
+        "training_seconds": round(training_seconds, 1),
+        "training_images_per_second": round(len(data.train[1]) * len(history["loss"]) / training_seconds, 1),
+        "seed": seed,
+        "command": command,
+        "versions": library_versions(),
+    }
+    write_json(out_dir / f"{model_name}_history.json", history)
+    write_json(out_dir / f"{model_name}_metrics.json", metrics)
+    return metrics
+
+
+def training_data(kind: str, seed: int, limit: int | None, corrections: Path | None) -> TrainingData:
+    """The train / validation split of the official training set (the test set kept for the report); for the
+    drawing model, with its doodles and any kept corrections."""
+    (x_train_full, y_train_full), test = load_fashion_mnist()
     validation_size = VALIDATION_SIZE
     if limit:
         x_train_full, y_train_full = x_train_full[:limit], y_train_full[:limit]
-        x_test, y_test = x_test[:limit], y_test[:limit]
+        test = (test[0][:limit], test[1][:limit])
         validation_size = max(limit // 10, 1)
-    (x_train, y_train), (x_val, y_val) = split_validation(x_train_full, y_train_full, validation_size, seed)
-    dataset_training_images = (x_train, y_train)  # the nearest-neighbour index shows these, never doodles
-    real_doodles = corrected = 0
-    if corrections is not None and spec.training_data != DRAWINGS:
-        raise ValueError(f"--corrections are drawings: only a model trained on drawings takes them, not {model_name}.")
-    if spec.training_data == DRAWINGS:
-        (x_train, y_train), (x_val, y_val), real_doodles = with_doodles(x_train, y_train, x_val, y_val, seed, limit)
-        if corrections is not None:
-            from cnn.teach import corrections_training_set
+    train_split, validation = split_validation(x_train_full, y_train_full, validation_size, seed)
+    if kind != DRAWINGS:
+        return TrainingData(train_split, validation, test, train_split, training_data_description(kind))
+    (x_train, y_train), (x_val, y_val) = train_split, validation
+    train_set, validation, real_doodles = with_doodles(x_train, y_train, x_val, y_val, seed, limit)
+    description = training_data_description(kind, real_doodles)
+    if corrections is not None:
+        from cnn.teach import corrections_training_set
 
-            corrected_images, corrected_labels, corrected = corrections_training_set(corrections, seed, CORRECTION_COPIES)
-            x_train, y_train = joined([(x_train, y_train), (corrected_images, corrected_labels)])
-    augmenter = Augmenter(seed) if augment else None
-    train_data = make_dataset(x_train, y_train, batch_size, augmenter, shuffle_seed=seed)
-    val_data = make_dataset(x_val, y_val, batch_size)
+        corrected_images, corrected_labels, corrected = corrections_training_set(corrections, seed, CORRECTION_COPIES)
+        train_set = joined([train_set, (corrected_images, corrected_labels)])
+        description += f"; plus {corrected} corrections kept by the Draw page ({corrections.name}), {CORRECTION_COPIES} placements each"
+    return TrainingData(train_set, validation, test, train_split, description)
 
-    # Model: AdamW with linear warm-up then cosine decay to zero over the whole run.
-    model = build_model(model_name)
-    steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
+
+def compiled_model(model_name: str, epochs: int, steps_per_epoch: int):
+    """The untrained model, compiled: AdamW with a linear warm-up, then cosine decay to zero over the whole run."""
+    import keras
+
+    from cnn.model import build_model
+
+    peak_learning_rate = model_spec(model_name).peak_learning_rate
     warmup_steps = min(WARMUP_EPOCHS, epochs - 1) * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0 if warmup_steps else peak_learning_rate,
@@ -123,58 +173,36 @@ def train(
     )
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=WEIGHT_DECAY)
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY_VARIABLES)
-    loss = keras.losses.SparseCategoricalCrossentropy()
-    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    model = build_model(model_name)
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
-    # Fit, keeping the weights of the best validation epoch.
-    early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", patience=max(5, epochs // 3), restore_best_weights=True
-    )
+
+def fit(model, data: TrainingData, epochs: int, batch_size: int, seed: int, augment: bool, verbose) -> tuple[dict, float]:
+    """Fit, keeping the weights of the best validation epoch: the per-epoch history and the seconds it took."""
+    import keras
+
+    from cnn.augment import Augmenter
+
+    train_data = make_dataset(*data.train, batch_size, Augmenter(seed) if augment else None, shuffle_seed=seed)
+    validation_data = make_dataset(*data.validation, batch_size)
+    early_stopping = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=max(5, epochs // 3), restore_best_weights=True)
     started = time.perf_counter()
-    fit = model.fit(train_data, validation_data=val_data, epochs=epochs, callbacks=[early_stopping], verbose=verbose)
-    training_seconds = time.perf_counter() - started
-    history = {key: [round(float(value), 5) for value in values] for key, values in fit.history.items()}
+    fitted = model.fit(train_data, validation_data=validation_data, epochs=epochs, callbacks=[early_stopping], verbose=verbose)
+    history = {key: [round(float(value), 5) for value in values] for key, values in fitted.history.items()}
     history.pop("learning_rate", None)
+    return history, time.perf_counter() - started
 
-    epochs_run = len(history["loss"])
+
+def epoch_summary(history: dict, epochs: int) -> dict:
+    """How the run went: the last epoch's losses and accuracies (final_*) and those of the best validation
+    epoch, whose weights are kept (best_*)."""
     best_epoch = int(np.argmax(history["val_accuracy"])) + 1
-
-    out_dir = Path(out_dir)
-    # Ship the weights without the optimizer state: a third of the size, and the app never trains.
-    inference_model = build_model(model_name)
-    inference_model.set_weights(model.get_weights())
-    write_atomically(out_dir / f"{model_name}.keras", inference_model.save)
-    metrics = {
-        "model": model_name,
-        **export_and_evaluate(inference_model, model_name, out_dir, (x_test, y_test), (x_val, y_val), dataset_training_images, seed),
-        "parameters": int(model.count_params()),
-        "optimizer": f"AdamW (peak learning rate {peak_learning_rate}, weight decay {WEIGHT_DECAY}, "
-        f"BatchNorm and biases not decayed, {WARMUP_EPOCHS}-epoch warm-up then cosine decay)",
-        "loss_function": "sparse categorical cross-entropy",
-        "augmentation": "horizontal flip, +-2 px shifts, random erasing, outline and silhouette restyling"
-        if augment
-        else "none",
-        "training_data": training_data_description(spec.training_data, real_doodles)
-        + (f"; plus {corrected} corrections kept by the Draw page ({corrections.name}), {CORRECTION_COPIES} placements each" if corrected else ""),
-        "epochs": epochs,
-        "epochs_run": epochs_run,
-        "best_epoch": best_epoch,
-        "batch_size": batch_size,
-        "final_train_loss": history["loss"][best_epoch - 1],
-        "final_train_accuracy": history["accuracy"][best_epoch - 1],
-        "final_val_loss": history["val_loss"][best_epoch - 1],
-        "final_val_accuracy": history["val_accuracy"][best_epoch - 1],
-        "train_size": len(x_train),
-        "val_size": len(x_val),
-        "training_seconds": round(training_seconds, 1),
-        "training_images_per_second": round(len(x_train) * epochs_run / training_seconds, 1),
-        "seed": seed,
-        "command": command,
-        "versions": library_versions(),
-    }
-    write_json(out_dir / f"{model_name}_history.json", history)
-    write_json(out_dir / f"{model_name}_metrics.json", metrics)
-    return metrics
+    summary = {"epochs": epochs, "epochs_run": len(history["loss"]), "best_epoch": best_epoch}
+    for key, name in (("loss", "train_loss"), ("accuracy", "train_accuracy"), ("val_loss", "val_loss"), ("val_accuracy", "val_accuracy")):
+        summary[f"final_{name}"] = history[key][-1]
+        summary[f"best_{name}"] = history[key][best_epoch - 1]
+    return summary
 
 
 def with_doodles(x_train, y_train, x_val, y_val, seed: int, limit: int | None):
@@ -239,8 +267,14 @@ def training_data_description(training_data: str, real_doodles: int = 0) -> str:
     if training_data == DRAWINGS:
         from cnn.quickdraw import COPIES, CREDIT
 
-        real = (f", plus the training half of the real doodles ({real_doodles} trousers and T-shirts from {CREDIT}, "
-                f"{COPIES} placements each; the other half is held out)") if real_doodles else ""
+        real = (
+            (
+                f", plus the training half of the real doodles ({real_doodles} trousers and T-shirts from {CREDIT}, "
+                f"{COPIES} placements each; the other half is held out)"
+            )
+            if real_doodles
+            else ""
+        )
         return (f"Fashion-MNIST training split, each image also abstracted into a doodle, plus {PROCEDURAL_DOODLES:,} "
                 f"procedural doodles (cnn/doodles.py){real}; validated on doodles")  # fmt: skip
     return "Fashion-MNIST training split"
@@ -261,7 +295,7 @@ def export_and_evaluate(model, model_name: str, out_dir: Path, test, held_out, t
 
     spec = model_spec(model_name)
     serving_file = out_dir / f"{model_name}.tflite"
-    average_flips = spec.augment
+    average_flips = averages_flips(model_name)
     export_serving_model(model, serving_file, average_flips, with_embedding=spec.explained)
     export_layers(model, out_dir / f"{model_name}_layers.npz")
     x_test, y_test = test
@@ -272,15 +306,18 @@ def export_and_evaluate(model, model_name: str, out_dir: Path, test, held_out, t
     unsure_rule = fit_unsure_rule(held_out_probabilities, y_held_out, held_out_name)
     index = None
     if spec.explained:
-        references = to_model_input(reference_inputs(spec.training_data, *training_images, seed))
+        training_x, training_y = training_images
+        references = to_model_input(reference_inputs(spec.training_data, training_x, training_y, seed))
         reference_embeddings = serving_keras_model(model, average_flips, True).predict(references, batch_size=500, verbose=0)[1]
         neighbours_file = out_dir / f"{model_name}_neighbours.npz"
-        export_neighbours(model, *training_images, neighbours_file, reference_embeddings)
+        export_neighbours(model, training_x, training_y, neighbours_file, reference_embeddings)
         index = NeighbourIndex.from_file(neighbours_file)
+        if held_out_embeddings is None:
+            raise ValueError(f"The {model_name} serving export has no embedding output to check distances with.")
         unsure_rule = fit_unlike_threshold(unsure_rule, index.reference_distances(held_out_embeddings))
     inputs = to_model_input(x_test)
     probabilities, test_embeddings = serving_model.with_embeddings(inputs)
-    test_distances = index.reference_distances(test_embeddings) if index is not None else None
+    test_distances = index.reference_distances(test_embeddings) if index is not None and test_embeddings is not None else None
     report = classification_report(y_test, probabilities.argmax(axis=1))
     test_loss = float(-np.mean(np.log(np.clip(probabilities[np.arange(len(y_test)), y_test], 1e-7, 1.0))))
     single_pass = model.predict(inputs, batch_size=512, verbose=0).argmax(axis=1)
@@ -319,6 +356,9 @@ def export_only(model_name: str, out_dir: Path, command: str | None = None) -> d
         x_val, y_val = doodle_validation(x_val, y_val, seed, None)
     model = keras.saving.load_model(model_file, compile=False)
     metrics.update(export_and_evaluate(model, model_name, out_dir, (x_test, y_test), (x_val, y_val), (x_train, y_train), seed))
+    history = read_json(out_dir / f"{model_name}_history.json")
+    if history:  # the epoch summary from the training record, as the training command now writes it
+        metrics.update(epoch_summary(history, metrics["epochs"]))
     metrics["export_command"] = command
     metrics["export_versions"] = library_versions()
     write_json(metrics_file, metrics)
@@ -335,9 +375,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="use only the first N images (smoke tests)")
     parser.add_argument("--corrections", type=Path, default=None,
                         help="the drawing model also trains on the corrections the Draw page kept in this SQLite file (CNN_CORRECTIONS_DB)")  # fmt: skip
-    parser.add_argument(
-        "--export-only", action="store_true", help="no training: re-export and re-score the model already in --out"
-    )
+    parser.add_argument("--export-only", action="store_true", help="no training: re-export and re-score the model already in --out")
     args = parser.parse_args(argv)
     command = "python -m cnn.train " + shlex.join(sys.argv[1:] if argv is None else argv)
     if args.export_only:
@@ -345,7 +383,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{args.model}: test accuracy {metrics['test_accuracy']:.4f} through the serving model -> {args.out}")
         return
     try:
-        metrics = train(args.model, args.epochs, args.out, args.seed, args.limit, args.batch_size, command=command, corrections=args.corrections)
+        metrics = train(
+            args.model, args.epochs, args.out, args.seed, args.limit, args.batch_size, command=command, corrections=args.corrections
+        )
     except ValueError as error:
         parser.error(str(error))
     print(

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from cnn.config import CANVAS_SIZE, CLASS_NAMES, PROJECT_DIR
 from cnn.evaluate import misclassified_indices
 from cnn.explain import load_layers
-from cnn.predict import NothingDrawnError, classify, predict, preprocess
+from cnn.predict import NothingDrawnError, classify, load_model, predict, preprocess
 from cnn.registry import DRAWING_MODEL, MODEL_NAMES
 from cnn.render import channel_columns, feature_map_grid, grad_cam_overlay, tile_row, upscale
 from tests.helpers import as_photo, encode
@@ -218,6 +218,14 @@ def test_loading_a_model_sets_aside_what_is_loaded_from_the_garbage_collector():
     assert gc.get_freeze_count() > 10_000
 
 
+def test_clearing_the_app_cache_reloads_the_model_from_disk():
+    first = loaders.get_model(DRAWING_MODEL)
+    loaders.get_model.clear()
+    second = loaders.get_model(DRAWING_MODEL)
+    assert second is not first  # read again, not handed back from cnn.predict's own cache
+    assert load_model(DRAWING_MODEL) is second  # and predict() now uses that one
+
+
 def test_draw_runs_the_drawing_model(sample):
     drawing = canvas_png(canvas_rgba(sample[0][0]))
     result, model_input, _ = classify(drawing, sketch=True)
@@ -239,7 +247,11 @@ def test_upload_classifies_each_file_and_names_the_bad_one(sample, confident_ind
     assert "Choose or drop" in app.info[0].value
 
     app.file_uploader(key="upload_files").set_value(
-        [("bag.png", bag_png, "image/png"), ("notes.png", b"not an image at all", "image/png"), ("trousers.jpg", trouser_jpeg, "image/jpeg")]
+        [
+            ("bag.png", bag_png, "image/png"),
+            ("notes.png", b"not an image at all", "image/png"),
+            ("trousers.jpg", trouser_jpeg, "image/jpeg"),
+        ]
     ).run()
     assert not app.exception
     assert len(app.error) == 1 and "notes.png" in app.error[0].value
@@ -259,7 +271,10 @@ def test_upload_helpers_report_errors_per_file(sample):
     assert bad.result is None and "empty" in bad.error
     table = results_table([good, bad])
     assert list(table["file"]) == ["shirt.png", "empty.png"]
-    assert table["unsure"][0] == ("yes" if good.result["unsure"] else "no")
+    assert (
+        table["unsure"][0]
+        == {None: "no", "low_confidence": "yes: low confidence", "unlike_training": "yes: none of the ten"}[good.result["unsure_reason"]]
+    )
     csv = table.to_csv(index=False)
     assert csv.splitlines()[0] == "file,prediction,confidence,unsure,second,third,error"
     assert csv.splitlines()[2].startswith("empty.png,,,,,,") and "None" not in csv
@@ -487,3 +502,12 @@ def test_target_tables_spell_out_their_signs():
     assert list(table["target"]) == ["≥ 75 %", "≤ 2 ms"]
     assert table["measured"][0] == "80.00%" and table["measured"].isna()[1]
     assert list(table["verdict"]) == ["met", "not measured"]
+
+
+def test_the_uploader_takes_what_predict_takes():
+    import tomllib
+
+    from cnn.config import MAX_UPLOAD_MB
+
+    settings = tomllib.loads((PROJECT_DIR / ".streamlit" / "config.toml").read_text())
+    assert settings["server"]["maxUploadSize"] == MAX_UPLOAD_MB

@@ -72,7 +72,7 @@ def test_no_import_cycles():
         state[module] = "visiting"
         for imported in sorted(graph[module]):
             if state.get(imported) == "visiting":
-                cycle = path[path.index(imported):] + [imported]
+                cycle = path[path.index(imported) :] + [imported]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if imported not in state:
                 visit(imported, path + [imported])

@@ -87,8 +87,8 @@ def test_batch_section(quick_report):
                 "canvas_png_images_per_second", "png_fraction_of_raw", "arrays_fraction_of_raw",
                 *(f"decode_images_per_second.{decoder}" for decoder in ("pillow", "decode_image"))):  # fmt: skip
         assert positive(lookup(batch, key)), key
-    raw = batch["raw_model_images_per_second"]
-    assert batch["png_fraction_of_raw"] == round(batch["png_images_per_second"] / raw, 3)
+    # Decoding PNGs only adds work: a batch of them cannot run much faster than the model on ready arrays.
+    assert 0 < batch["png_fraction_of_raw"] <= 1.2 and batch["png_images_per_second"] <= 1.2 * batch["raw_model_images_per_second"]
     assert set(batch["png_bound_fraction_of_raw"]) == set(batch["decode_images_per_second"]) == {"pillow", "decode_image"}
     assert all(positive(bound) for bound in batch["png_bound_fraction_of_raw"].values())
 

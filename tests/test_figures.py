@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ui.figures import Figure, figure_html, figures_html, png_data_url, table_html
+from cnn.render import png_data_url
+from ui.figures import Figure, figure_html, figures_html, table_html
 
 
 def decoded(data_url: str) -> np.ndarray:

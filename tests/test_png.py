@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnn.png import MIN_PIXEL_BYTES, open_small_png, png_chunks, with_stored_pixels
 from cnn.decode import decode_image
+from cnn.png import MIN_PIXEL_BYTES, open_small_png, png_chunks, with_stored_pixels
 from cnn.predict import InvalidImageError, preprocess
 from tests.helpers import encode
 

@@ -1,4 +1,4 @@
-"""The Flask server: every route, every bad request, and a quick run of the load test."""
+"""The Flask server: every route and every bad request. The load test is bench/loadtest.py (make loadtest)."""
 
 import base64
 import io
@@ -14,6 +14,7 @@ from cnn.artifacts import read_json
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL, metrics_path
 from cnn.data import load_test_sample
 from cnn.predict import predict, predict_batch, preprocess
+from tests.helpers import encode
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -108,8 +109,16 @@ def test_predict_filestorage_upload_answers_the_predict_dict(client, well_classi
     assert body["prediction"] == label
     assert body == predict(data)  # the same contract as the package, unchanged
     assert isinstance(body["unsure"], bool) and body["model"] == "cnn"
+    assert body["unsure_reason"] is None and body["headline"] == label
     assert [entry["label"] for entry in body["top_k"]][0] == label and len(body["top_k"]) == 3
     assert sum(body["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_drawing_of_noise_is_none_of_the_ten_in_the_json(client):
+    noise = (np.random.default_rng(3).random((150, 150)) * 255).astype(np.uint8)
+    body = client.post("/predict", data=encode(Image.fromarray(noise)), content_type="image/png").get_json()
+    assert body["unsure"] is True and body["unsure_reason"] == "unlike_training"
+    assert body["headline"] == "This doesn't look like any of the ten items I know"
 
 
 def test_predict_accepts_a_raw_image_body(client, well_classified):
@@ -170,9 +179,14 @@ def test_predict_empty_raw_body(client):
 
 
 def test_predict_non_image_file(client):
+    # A multipart upload is accepted as such: its content is what is wrong, so 400 with predict()'s message.
     response = client.post("/predict", data={"file": (io.BytesIO(b"name,price\nshirt,10\n"), "table.csv")})
-    assert response.status_code in (400, 415)
-    assert "image" in assert_json_error(response, response.status_code)
+    assert "not an image" in assert_json_error(response, 400)
+
+
+def test_predict_non_image_raw_body_is_an_unsupported_media_type(client):
+    response = client.post("/predict", data=b"name,price\nshirt,10\n", content_type="text/csv")
+    assert "image/*" in assert_json_error(response, 415)
 
 
 def test_predict_blank_image(client):
@@ -227,9 +241,7 @@ def test_unknown_route_is_a_json_404(client):
     assert "/no/such/page" in assert_json_error(client.get("/no/such/page"), 404)
 
 
-@pytest.mark.parametrize(
-    ("method", "path"), [("get", "/predict"), ("put", "/predict"), ("post", "/"), ("post", "/health")]
-)
+@pytest.mark.parametrize(("method", "path"), [("get", "/predict"), ("put", "/predict"), ("post", "/"), ("post", "/health")])
 def test_wrong_method_is_a_json_405(client, method, path):
     response = getattr(client, method)(path)
     assert_json_error(response, 405)

@@ -1,14 +1,13 @@
 """The serving model predict() runs: the LiteRT export of the Keras model, averaged with its mirror image."""
 
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
 from cnn.model import load_keras_model
 from cnn.predict import load_model
-from cnn.registry import MODEL_NAMES, averages_flips
-from cnn.registry import model_spec
+from cnn.registry import MODEL_NAMES, averages_flips, model_spec
 from cnn.serving import CHUNK_SIZE, MIN_PADDED_CHUNK, serving_keras_model
 from cnn.train import to_model_input
 
@@ -36,7 +35,9 @@ def test_export_computes_what_the_keras_model_computes(inputs, model_name):
     assert (embeddings is not None) == with_embedding
     if with_embedding:
         keras_embeddings = outputs[1].numpy()
-        cosine = (embeddings * keras_embeddings).sum(axis=1) / (np.linalg.norm(embeddings, axis=1) * np.linalg.norm(keras_embeddings, axis=1))
+        cosine = (embeddings * keras_embeddings).sum(axis=1) / (
+            np.linalg.norm(embeddings, axis=1) * np.linalg.norm(keras_embeddings, axis=1)
+        )
         assert cosine.min() > 0.98
 
 
@@ -59,19 +60,17 @@ def test_batches_across_chunks_match_single_images(inputs, leftover):
 def test_concurrent_batches_of_different_sizes_get_their_own_answers(inputs):
     model = load_model()
     expected = {size: model(inputs[:size]) for size in (1, 2, 5, 40)}
-    failures = []
 
-    def worker(size: int) -> None:
-        for _ in range(20):
-            if not np.allclose(model(inputs[:size]), expected[size], atol=1e-5):
-                failures.append(size)
+    def worker(size: int) -> list[np.ndarray]:
+        return [model(inputs[:size]) for _ in range(20)]
 
-    threads = [threading.Thread(target=worker, args=(size,)) for size in expected]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    with ThreadPoolExecutor(max_workers=len(expected)) as pool:
+        futures = {size: pool.submit(worker, size) for size in expected}
+    for size, future in futures.items():
+        answers = future.result()  # raises here what the worker thread raised
+        assert len(answers) == 20
+        for answer in answers:
+            np.testing.assert_allclose(answer, expected[size], atol=1e-5)
 
 
 def test_wrong_input_shape_is_a_readable_error():

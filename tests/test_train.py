@@ -11,10 +11,33 @@ from cnn.train import main
 pytestmark = pytest.mark.slow
 
 METRIC_KEYS = {
-    "test_accuracy", "test_loss", "macro_precision", "macro_recall", "macro_f1", "per_class", "confusion_matrix",
-    "parameters", "optimizer", "loss_function", "epochs", "batch_size", "train_size", "val_size", "test_size",
-    "training_seconds", "command", "seed", "versions", "final_train_loss", "final_val_loss", "unsure_rule",
-    "unsure_on_test", "test_mistakes", "training_data",
+    "test_accuracy",
+    "test_loss",
+    "macro_precision",
+    "macro_recall",
+    "macro_f1",
+    "per_class",
+    "confusion_matrix",
+    "parameters",
+    "optimizer",
+    "loss_function",
+    "epochs",
+    "batch_size",
+    "train_size",
+    "val_size",
+    "test_size",
+    "training_seconds",
+    "command",
+    "seed",
+    "versions",
+    "final_train_loss",
+    "final_val_loss",
+    "best_train_loss",
+    "best_val_accuracy",
+    "unsure_rule",
+    "unsure_on_test",
+    "test_mistakes",
+    "training_data",
 }
 
 
@@ -37,6 +60,12 @@ def test_tiny_training_run_learns_and_writes_every_artifact(tmp_path, test_set):
     assert 0.0 < metrics["unsure_rule"]["unsure_below"] <= 1.0 and metrics["unsure_rule"]["temperature"] > 0
     wrong = sum(map(sum, metrics["confusion_matrix"])) - sum(row[i] for i, row in enumerate(metrics["confusion_matrix"]))
     assert len(metrics["test_mistakes"]) == wrong
+    # final_* is the last epoch, best_* the kept one, both read off the history as written.
+    best = metrics["best_epoch"]
+    assert metrics["best_val_accuracy"] == max(history["val_accuracy"]) == history["val_accuracy"][best - 1]
+    assert metrics["final_val_accuracy"] == history["val_accuracy"][-1] and metrics["final_train_loss"] == history["loss"][-1]
+    # The "not one of my ten" threshold, fitted on held-out images, and the references it compares with.
+    assert 0.0 < metrics["unsure_rule"]["unlike_above"] < 2.0
 
     # Re-exporting keeps the training record and scores the model again, on the whole test set.
     main(["--model", "cnn", "--export-only", "--out", str(tmp_path)])

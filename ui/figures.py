@@ -6,13 +6,12 @@ by the browser's HTML engine at once, and its pictures travel inside it as PNG d
 being fetched one by one (measured by bench.apps with several sessions drawing at once).
 """
 
-import base64
 import html
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+
+from cnn.render import png_data_url
 
 FIGURES_STYLE = """<style>
 .figures { display: flex; flex-wrap: wrap; gap: 0.5rem 2.5rem; align-items: flex-start; margin-bottom: 0.5rem; }
@@ -37,16 +36,6 @@ class Figure:
     pictures: tuple[np.ndarray, ...]
     alt: str  # what the pictures show, for screen readers
     caption: str = ""  # a line break starts a new line
-
-
-def png_data_url(picture: np.ndarray) -> str:
-    """A uint8 grey or RGB array as a data:image/png URL."""
-    array = np.asarray(picture)
-    if array.dtype != np.uint8 or array.ndim not in (2, 3):
-        raise ValueError(f"Expected a uint8 picture (H, W) or (H, W, 3), got {array.dtype} {array.shape}.")
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def figure_html(figure: Figure) -> str:

@@ -14,10 +14,9 @@ from cnn.artifacts import read_json
 from cnn.config import BENCHMARK_PATH, DEFAULT_MODEL, ROBUSTNESS_PATH, history_path, metrics_path, serving_model_path
 from cnn.data import DatasetError, load_test_sample, load_test_split
 from cnn.numpy_net import use_one_blas_thread
-from cnn.predict import warm_up
+from cnn.predict import unload, warm_up
 from cnn.registry import DRAWING_MODEL, MODEL_NAMES, model_spec
 from ui.layout import stop_with_error
-
 
 SAMPLE_NAME = "the shipped test sample ({count} images; the full set is not installed here)"
 
@@ -32,8 +31,12 @@ def require_model(model_name: str = DEFAULT_MODEL):
 
 @st.cache_resource(show_spinner="Loading the model...")
 def get_model(model_name: str = DEFAULT_MODEL):
-    """One read-only serving model per process, shared by every session, ready for its first prediction."""
+    """One read-only serving model per process, shared by every session, ready for its first prediction.
+
+    cnn.predict keeps the model for the whole process (Flask and scripts use it without Streamlit); this
+    cache decides when the app loads it: clearing it (get_model.clear()) reads the model's files again."""
     use_one_blas_thread()  # the sessions run side by side, each explanation on one core
+    unload(model_name)
     model = warm_up(model_name)
     set_aside_loaded_objects()
     return model

@@ -24,8 +24,10 @@ def prediction_html(result: dict, show_all: bool = False, unsure_tip: str = "") 
     """show_prediction()'s answer as one block of HTML, for a page that adds to it before calling st.html."""
     best = result["top_k"][0]
     if result.get("unsure_reason") == UNLIKE_TRAINING:
-        note = (f"It is far from every {'drawing and ' if result['model'] == DRAWING_MODEL else ''}photo the network learnt from, "
-                f"so its closest guess, {best['label']} ({best['probability']:.0%}), is not to be trusted. It knows: {', '.join(CLASS_NAMES)}.")
+        note = (
+            f"It is far from every {'drawing and ' if result['model'] == DRAWING_MODEL else ''}photo the network learnt from, "
+            f"so its closest guess, {best['label']} ({best['probability']:.0%}), is not to be trusted. It knows: {', '.join(CLASS_NAMES)}."
+        )
     elif result["unsure"]:
         note = f"Its best guess, {best['label']}, gets only {best['probability']:.0%}: too little to name one class. {unsure_tip}"
     else:

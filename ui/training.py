@@ -11,6 +11,7 @@ import streamlit as st
 from cnn.config import CLASS_NAMES
 from ui.loaders import get_model, load_benchmark, load_metrics, load_sample, model_label, trained_models
 
+
 def history_chart(history: dict, metric: str, best_epoch: int | None = None) -> dict:
     """Vega-Lite spec: train and validation `metric` ("loss" or "accuracy") per epoch, the kept epoch marked."""
     values = [
@@ -48,10 +49,18 @@ def confusion_chart(matrix: list[list[int]], normalise: bool) -> dict:
         for predicted in range(len(CLASS_NAMES)):
             count, share = int(counts[true_class, predicted]), float(shares[true_class, predicted])
             text = "" if count == 0 else f"{share:.0%}" if normalise else f"{count:d}"
-            values.append({"true": CLASS_NAMES[true_class], "predicted": CLASS_NAMES[predicted], "count": count, "share": share, "text": text})
+            values.append(
+                {"true": CLASS_NAMES[true_class], "predicted": CLASS_NAMES[predicted], "count": count, "share": share, "text": text}
+            )
     order = list(CLASS_NAMES)
     axes = {
-        "x": {"field": "predicted", "type": "nominal", "sort": order, "title": "Predicted class", "axis": {"labelAngle": -45, "labelOverlap": False}},
+        "x": {
+            "field": "predicted",
+            "type": "nominal",
+            "sort": order,
+            "title": "Predicted class",
+            "axis": {"labelAngle": -45, "labelOverlap": False},
+        },
         "y": {"field": "true", "type": "nominal", "sort": order, "title": "True class", "axis": {"labelOverlap": False}},
     }
     heat = {
@@ -65,7 +74,8 @@ def confusion_chart(matrix: list[list[int]], normalise: bool) -> dict:
     }  # fmt: skip
     text = {
         "mark": {"type": "text", "fontSize": 11},
-        "encoding": axes | {
+        "encoding": axes
+        | {
             "text": {"field": "text", "type": "nominal"},
             "color": {"condition": {"test": "datum.share > 0.5", "value": "white"}, "value": "#1f2937"},
         },

@@ -11,6 +11,7 @@ from cnn.predict import InvalidImageError, classify
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 THUMBNAIL_SIZE = 200
+UNSURE_WORDS = {None: "no", "low_confidence": "yes: low confidence", "unlike_training": "yes: none of the ten"}
 
 
 @dataclass
@@ -44,7 +45,7 @@ def results_table(file_results: list[FileResult]) -> pd.DataFrame:
         if file_result.result is not None:
             top_k = file_result.result["top_k"]
             row |= {"prediction": top_k[0]["label"], "confidence": top_k[0]["probability"]}
-            row["unsure"] = "yes" if file_result.result["unsure"] else "no"
+            row["unsure"] = UNSURE_WORDS[file_result.result["unsure_reason"]]
             row |= {column: f"{entry['label']} ({entry['probability']:.1%})" for column, entry in zip(("second", "third"), top_k[1:3])}
         row["error"] = file_result.error or ""
         rows.append(row)
