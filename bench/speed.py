@@ -172,12 +172,16 @@ def bench_single_image(settings: Settings, model_name: str, pngs: list[bytes]) -
     }
 
 
+TAUGHT_DRAWINGS = 50  # a session that taught the Draw page this many drawings: more than anyone would
+
+
 def bench_explain(settings: Settings, model_name: str, pngs: list[bytes]) -> dict:
     """Prediction, every feature map and Grad-CAM for one image, as the Feature-maps page gets them."""
     from cnn.config import serving_model_path
     from cnn.explain import explain
     from cnn.insights import insights
     from cnn.predict import classify, predict_model_input, preprocess
+    from cnn.teach import TaughtDrawing, taught_answer
 
     def feature_maps_page(index: int) -> None:
         # The page's path: one preprocessing pass, the serving model's prediction, then maps and Grad-CAM for it.
@@ -186,9 +190,22 @@ def bench_explain(settings: Settings, model_name: str, pngs: list[bytes]) -> dic
         explain(model_input, class_id=result["class_id"], model_name=model_name)
 
     def draw_page(index: int) -> None:
-        # The Draw page's path for one stroke: the drawing model's answer, then every view beside it.
-        result, model_input, _ = classify(pngs[index % len(pngs)], sketch=True)
+        # The Draw page's path for one stroke: the drawing model's answer (with the session's taught drawings
+        # compared), then every view beside it.
+        result, model_input, embedding = classify(pngs[index % len(pngs)], sketch=True)
+        result = taught_answer(result, embedding, taught)
         insights(model_input, result, result["model"], compare_with=compared)
+
+    # A session that has taught the page TAUGHT_DRAWINGS drawings: each stroke compares with all of them.
+    taught = []
+    for index in range(TAUGHT_DRAWINGS):
+        result, _, embedding = classify(pngs[index % len(pngs)], sketch=True)
+        if embedding is not None:
+            taught.append(
+                TaughtDrawing(
+                    pngs[index % len(pngs)], (result["class_id"] + 1) % 10, embedding + index, result["model"], result["prediction"]
+                )
+            )
 
     compared = tuple(name for name in (DEFAULT_MODEL, "baseline", "mlp") if serving_model_path(name).is_file())
     calls, warmup = settings.explain_calls, settings.warmup_calls
@@ -197,8 +214,8 @@ def bench_explain(settings: Settings, model_name: str, pngs: list[bytes]) -> dic
         "feature_maps_page_ms": latency_summary(time_calls(feature_maps_page, calls, warmup)),
         "feature_maps_page": "preprocess(png), predict_model_input, explain(..., class_id), as app_pages/feature_maps.py",
         "draw_page_ms": latency_summary(time_calls(draw_page, calls, warmup)),
-        "draw_page": "classify(png, sketch=True), insights(...): Grad-CAM, every layer's strongest channels, the "
-        f"nearest training images and {', '.join(compared)} on the same input, as app_pages/draw.py",
+        "draw_page": f"classify(png, sketch=True), taught_answer(...) over {len(taught)} taught drawings, insights(...): Grad-CAM, "
+        f"every layer's strongest channels, the nearest training images and {', '.join(compared)} on the same input, as app_pages/draw.py",
     }
 
 
