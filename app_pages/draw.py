@@ -130,9 +130,7 @@ def show_taught() -> None:
     download_column, clear_column = st.columns(2)
     download_column.download_button("Download them (PNG + CSV)", drawings_zip(taught), "my-drawings.zip", "application/zip",
                                     key="draw_taught_download", on_click="ignore", icon=":material/download:")  # fmt: skip
-    if clear_column.button("Forget them", key="draw_taught_clear", icon=":material/delete:"):
-        taught.clear()
-        st.rerun(scope="fragment")
+    clear_column.button("Forget them", key="draw_taught_clear", icon=":material/delete:", on_click=taught.clear)
 
 
 def show_insights(model_input, result: dict, chosen_class: int | None) -> None:

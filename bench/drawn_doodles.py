@@ -1,4 +1,7 @@
-"""A doodle benchmark that does not come from the training generators.
+"""The synthetic doodle benchmark: templates this project wrote, not the training generators.
+
+It measures the project's idea of a doodle: written by the same hands as cnn/doodles.py, it cannot say
+how real people draw. bench/real_doodles.py (Quick, Draw! drawings by members of the public) does.
 
 python -m bench.drawn_doodles [--per-style 12] [--model sketch]
 
