@@ -122,7 +122,7 @@ def test_app_section(quick_report):
 def test_one_percentile_helper_picks_measured_values():
     times = [5.0, 1.0, 3.0, 2.0, 4.0]
     assert percentile(times, 0.5) == 3.0 and percentile(times, 0.99) == 5.0 and percentile(times, 0.01) == 1.0
-    assert latency_summary(times) == {"p50": 3.0, "p99": 5.0, "mean": 3.0, "calls": 5}
+    assert latency_summary(times) == {"p50": 3.0, "p99": 5.0, "max": 5.0, "mean": 3.0, "calls": 5}
 
 
 def test_every_target_is_measured_and_judged(quick_report):
