@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn.config import CANVAS_SIZE, CLASS_NAMES, PROJECT_DIR
+from cnn.config import CANVAS_SIZE, CLASS_NAMES, IMAGE_SIZE, PROJECT_DIR
 
 CREDIT = "Quick, Draw! by Google, CC BY 4.0"
 SOURCE_URL = "https://quickdraw.withgoogle.com/data"
@@ -124,18 +124,26 @@ def training_set(seed: int, copies: int = COPIES) -> tuple[np.ndarray, np.ndarra
     """The training half of the known drawings, each rendered `copies` times as the sketch path frames it:
     model inputs (N, 28, 28) float32, labels (N,) uint8 and how many drawings they came from.
     Empty where the sample is not beside the repository: training then goes on without it."""
-    from cnn.doodles import frame_canvas
-
     try:
         doodles = [doodle for doodle in read_manifest() if doodle.for_training]
     except ValueError:
-        return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.uint8), 0
+        doodles = []
+    # for_training holds only drawings of known classes: every class_id here is set.
+    drawings = [(read_strokes(doodle), doodle.class_id) for doodle in doodles if doodle.class_id is not None]
+    images, labels = placed_copies(drawings, seed, copies)
+    return images, labels, len(doodles)
+
+
+def placed_copies(drawings: list[tuple[np.ndarray, int]], seed: int, copies: int) -> tuple[np.ndarray, np.ndarray]:
+    """[(ink (H, W) in 0..1, class id)] -> each drawing placed `copies` times (jittered_canvas) and framed by the
+    sketch path: model inputs (N, 28, 28) float32 and labels (N,) uint8. Real doodles and kept corrections both."""
+    from cnn.doodles import frame_canvas
+
     images, labels = [], []
-    for index, doodle in enumerate(doodles):
-        ink = read_strokes(doodle)
+    for index, (ink, class_id) in enumerate(drawings):
         for copy in range(copies):
             model_input = frame_canvas(jittered_canvas(ink, np.random.default_rng([seed, index, copy])))
             if model_input is not None:
                 images.append(model_input)
-                labels.append(doodle.class_id)
-    return np.array(images, np.float32).reshape(-1, 28, 28), np.array(labels, np.uint8), len(doodles)
+                labels.append(class_id)
+    return np.array(images, np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE), np.array(labels, np.uint8)

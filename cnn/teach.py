@@ -125,17 +125,12 @@ def corrections_training_set(path: Path, seed: int, copies: int) -> tuple[np.nda
     doodles: model inputs (N, 28, 28) float32, labels (N,) uint8 and how many corrections they came from."""
     from PIL import Image
 
-    from cnn.doodles import frame_canvas
-    from cnn.quickdraw import jittered_canvas
+    from cnn.quickdraw import placed_copies
 
-    images, labels = [], []
+    drawings = []
     corrections = read_corrections(path)
-    for index, (png, class_id) in enumerate(corrections):
+    for png, class_id in corrections:
         with Image.open(io.BytesIO(png)) as image:
-            ink = np.asarray(image.convert("L"), dtype=np.float32) / 255.0  # white strokes on black already
-        for copy in range(copies):
-            model_input = frame_canvas(jittered_canvas(ink, np.random.default_rng([seed, index, copy])))
-            if model_input is not None:
-                images.append(model_input)
-                labels.append(class_id)
-    return np.array(images, np.float32).reshape(-1, 28, 28), np.array(labels, np.uint8), len(corrections)
+            drawings.append((np.asarray(image.convert("L"), dtype=np.float32) / 255.0, class_id))  # white strokes on black already
+    images, labels = placed_copies(drawings, seed, copies)
+    return images, labels, len(corrections)
