@@ -3,9 +3,10 @@
 The sample (`../shared/data/quickdraw-sample/`, or $QUICKDRAW_DIR) holds 64x64 renders, black strokes
 on white, of drawings by members of the public: trousers and T-shirts, two of the ten classes, and
 socks, hats and bow ties, which the app was never taught. It lives beside the repository, never in
-it (its README asks so). The drawing model may train on a fixed part of the trousers and T-shirts;
-every figure is reported on the rest (`held_out`), chosen by a hash of the file name so the split is
-the same on every machine and does not depend on the order files are listed in.
+it (its README asks so). The drawing model trains on a fixed half of every category: the trousers and
+T-shirts as their classes, the socks, hats and bow ties as "none of the ten" (outlier exposure, see
+cnn/outliers.py). Every figure is reported on the other half (`held_out`), chosen by a hash of the file
+name so the split is the same on every machine and does not depend on the order files are listed in.
 
 A drawing reaches the model as the Draw page would send it: white strokes on a black 280x280
 canvas (`canvas_of`), then predict(png, sketch=True).
@@ -24,7 +25,7 @@ from cnn.config import CANVAS_SIZE, CLASS_NAMES, IMAGE_SIZE, PROJECT_DIR
 CREDIT = "Quick, Draw! by Google, CC BY 4.0"
 SOURCE_URL = "https://quickdraw.withgoogle.com/data"
 DEFAULT_DIR = PROJECT_DIR.parent / "shared" / "data" / "quickdraw-sample"
-TRAINING_SHARE = 0.5  # of the drawings of known classes: the rest is held out for every reported figure
+TRAINING_SHARE = 0.5  # of the drawings of each category: the rest is held out for every reported figure
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,7 @@ class RealDoodle:
 
     @property
     def for_training(self) -> bool:
-        """In the fixed training part: only drawings of known classes, by a hash of the file name."""
-        if self.class_id is None:
-            return False
+        """In the fixed training part, by a hash of the file name."""
         digest = hashlib.sha256(self.file.encode()).digest()
         return int.from_bytes(digest[:4], "big") / 2**32 < TRAINING_SHARE
 
@@ -61,7 +60,7 @@ def read_manifest(folder: Path | None = None) -> list[RealDoodle]:
 
 
 def held_out(doodles: list[RealDoodle]) -> list[RealDoodle]:
-    """What every figure is reported on: all out-of-scope drawings and the known ones not trained on."""
+    """What every figure is reported on: the drawings of every category the model did not train on."""
     return [doodle for doodle in doodles if not doodle.for_training]
 
 
@@ -121,15 +120,17 @@ def jittered_canvas(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def training_set(seed: int, copies: int = COPIES) -> tuple[np.ndarray, np.ndarray, int]:
-    """The training half of the known drawings, each rendered `copies` times as the sketch path frames it:
-    model inputs (N, 28, 28) float32, labels (N,) uint8 and how many drawings they came from.
-    Empty where the sample is not beside the repository: training then goes on without it."""
+    """The training half of the drawings, each rendered `copies` times as the sketch path frames it:
+    model inputs (N, 28, 28) float32, labels (N,) uint8 (OUTLIER for the categories that are none of the
+    ten) and how many drawings they came from. Empty where the sample is not beside the repository:
+    training then goes on without it."""
+    from cnn.outliers import OUTLIER
+
     try:
         doodles = [doodle for doodle in read_manifest() if doodle.for_training]
     except ValueError:
         doodles = []
-    # for_training holds only drawings of known classes: every class_id here is set.
-    drawings = [(read_strokes(doodle), doodle.class_id) for doodle in doodles if doodle.class_id is not None]
+    drawings = [(read_strokes(doodle), OUTLIER if doodle.class_id is None else doodle.class_id) for doodle in doodles]
     images, labels = placed_copies(drawings, seed, copies)
     return images, labels, len(doodles)
 

@@ -35,6 +35,8 @@ NO_DECAY_VARIABLES = ("gamma", "beta", "bias")
 # The drawing model's extra data (cnn/doodles.py): each training image abstracted into a doodle,
 # plus procedural doodles of every class; validated on doodles alone, since drawings are its job.
 PROCEDURAL_DOODLES = 40_000
+# Doodles of things that are none of the ten (cnn/outliers.py), taught the uniform answer: outlier exposure.
+OUTLIER_DOODLES = 16_000
 PROCEDURAL_VALIDATION_DOODLES = 4_000
 DOODLE_VALIDATION_SEED_OFFSET = 1_000  # validation doodles come from their own seed
 CORRECTION_COPIES = 16  # placements of each correction kept by the Draw page, as for the real doodles
@@ -52,10 +54,22 @@ def split_validation(x: np.ndarray, y: np.ndarray, validation_size: int, seed: i
     return (x[train_index], y[train_index]), (x[validation_index], y[validation_index])
 
 
+def targets(labels: np.ndarray) -> np.ndarray:
+    """uint8 labels (N,) -> float32 (N, 10) training targets: one-hot for a class, every class 1/10 for
+    OUTLIER, "none of the ten" (outlier exposure: the loss then pushes the answer towards uniform)."""
+    from cnn.outliers import OUTLIER
+
+    one_hot = np.zeros((len(labels), NUM_CLASSES), np.float32)
+    known = labels != OUTLIER
+    one_hot[np.flatnonzero(known), labels[known]] = 1.0
+    one_hot[~known] = 1.0 / NUM_CLASSES
+    return one_hot
+
+
 def make_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, augmenter=None, shuffle_seed=None):
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((to_model_input(x), y.astype(np.int32)))
+    dataset = tf.data.Dataset.from_tensor_slices((to_model_input(x), targets(y)))
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
@@ -115,7 +129,7 @@ def train(
         "parameters": int(model.count_params()),
         "optimizer": f"AdamW (peak learning rate {spec.peak_learning_rate}, weight decay {WEIGHT_DECAY}, "
         f"BatchNorm and biases not decayed, {WARMUP_EPOCHS}-epoch warm-up then cosine decay)",
-        "loss_function": "sparse categorical cross-entropy",
+        "loss_function": "categorical cross-entropy (one-hot targets; uniform for drawings of none of the ten)",
         "augmentation": "horizontal flip, +-2 px shifts, random erasing, outline and silhouette restyling" if spec.augment else "none",
         "training_data": data.description,
         "batch_size": batch_size,
@@ -174,7 +188,10 @@ def compiled_model(model_name: str, epochs: int, steps_per_epoch: int):
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=WEIGHT_DECAY)
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY_VARIABLES)
     model = build_model(model_name)
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    # Dense targets (see targets()): a one-hot class, or uniform for a drawing that is none of the ten.
+    model.compile(
+        optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(), metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")]
+    )
     return model
 
 
@@ -207,17 +224,18 @@ def epoch_summary(history: dict, epochs: int) -> dict:
 
 def with_doodles(x_train, y_train, x_val, y_val, seed: int, limit: int | None):
     """The drawing model's data: the training images, each also abstracted into a doodle, procedural
-    doodles and the training half of the real Quick, Draw! doodles (cnn/quickdraw.py) where the shared
-    sample is beside the repository; validation on doodles only (see doodle_validation). Doodles are model
-    inputs already framed by the sketch path, stored as uint8 like the dataset. Also returns how many real
-    drawings were used, for the metrics file."""
+    doodles, doodles of things that are none of the ten (cnn/outliers.py) and the training half of the real
+    Quick, Draw! doodles (cnn/quickdraw.py) where the shared sample is beside the repository; validation on
+    doodles of the ten only (see doodle_validation). Doodles are model inputs already framed by the sketch
+    path, stored as uint8 like the dataset. Also returns how many real drawings were used, for the metrics file."""
     from cnn import quickdraw
     from cnn.doodles import abstracted_set, procedural_set
+    from cnn.outliers import outlier_set
 
     procedural = limit or PROCEDURAL_DOODLES
     real_images, real_labels, real_count = quickdraw.training_set(seed, copies=1 if limit else quickdraw.COPIES)
     training = joined([(x_train, y_train), abstracted_set(x_train, y_train, seed), procedural_set(procedural, seed),
-                       (real_images, real_labels)])  # fmt: skip
+                       outlier_set(limit or OUTLIER_DOODLES, seed), (real_images, real_labels)])  # fmt: skip
     return training, doodle_validation(x_val, y_val, seed, limit), real_count
 
 
@@ -269,14 +287,15 @@ def training_data_description(training_data: str, real_doodles: int = 0) -> str:
 
         real = (
             (
-                f", plus the training half of the real doodles ({real_doodles} trousers and T-shirts from {CREDIT}, "
-                f"{COPIES} placements each; the other half is held out)"
+                f", plus the training half of the real doodles ({real_doodles} trousers, T-shirts, socks, hats and bow ties "
+                f"from {CREDIT}, {COPIES} placements each, the last three as none of the ten; the other half is held out)"
             )
             if real_doodles
             else ""
         )
         return (f"Fashion-MNIST training split, each image also abstracted into a doodle, plus {PROCEDURAL_DOODLES:,} "
-                f"procedural doodles (cnn/doodles.py){real}; validated on doodles")  # fmt: skip
+                f"procedural doodles (cnn/doodles.py) and {OUTLIER_DOODLES:,} doodles of none of the ten taught the uniform "
+                f"answer (cnn/outliers.py){real}; validated on doodles")  # fmt: skip
     return "Fashion-MNIST training split"
 
 

@@ -48,3 +48,28 @@ def test_dataset_images_are_abstracted_into_outlines(sample):
     # An outline, not the photo: far fewer lit pixels than the filled item.
     filled = (images[:30] > 25).mean()
     assert (made > 0.5).mean() < filled
+
+
+def test_outliers_are_seeded_framed_drawings_of_none_of_the_ten():
+    from cnn.outliers import OUTLIER, OUTLIER_DRAWERS, outlier_set
+
+    images, labels = outlier_set(200, seed=3, workers=1)
+    again, _ = outlier_set(200, seed=3, workers=1)
+    np.testing.assert_array_equal(images, again)
+    assert len(images) >= 190 and set(labels.tolist()) == {OUTLIER} and OUTLIER == NUM_CLASSES
+    assert images.shape[1:] == (IMAGE_SIZE, IMAGE_SIZE) and images.min() >= 0.0 and images.max() <= 1.0
+    assert ((images > 0.5).mean(axis=(1, 2)) > 0.005).all()  # something drawn, never an empty frame
+    for index, drawer in enumerate(OUTLIER_DRAWERS):  # every generator draws strokes inside about the unit box
+        strokes = drawer(np.random.default_rng(index))
+        points = np.vstack(strokes)
+        assert strokes and points.shape[1] == 2 and np.abs(points).max() < 3, drawer.__name__
+
+
+def test_outliers_are_trained_towards_the_uniform_answer():
+    from cnn.outliers import OUTLIER
+    from cnn.train import targets
+
+    rows = targets(np.array([3, OUTLIER, 0], np.uint8))
+    np.testing.assert_array_equal(rows[0], np.eye(NUM_CLASSES, dtype=np.float32)[3])
+    np.testing.assert_allclose(rows[1], np.full(NUM_CLASSES, 1 / NUM_CLASSES))
+    assert rows[2, 0] == 1.0 and rows.sum(axis=1).tolist() == pytest.approx([1.0, 1.0, 1.0])
