@@ -2,19 +2,19 @@
 
 import streamlit as st
 
-from cnn.decode import decode_image
+from cnn.decode import FORMATS_IN_WORDS
 from cnn.render import upscale
 from ui.layout import page_header
 from ui.loaders import require_model
 from ui.mark_item import mark_item
 from ui.prediction import share_column, show_prediction
-from ui.upload import UPLOAD_TYPES, classify_file, results_table
+from ui.upload import UPLOAD_TYPES, classified_file, results_table
 
 INPUT_SCALE = 5  # the 28x28 model input shown 140x140
 
 page_header(
     "app_pages/upload.py",
-    "Upload photos of clothing: PNG, JPEG, WebP, BMP or GIF, several at once. Each one is trimmed to the item, "
+    f"Upload photos of clothing ({FORMATS_IN_WORDS}), several at once. Each one is trimmed to the item, "
     "turned grey, shrunk to 28x28 and centred, like the training photos. On a busy background (a floor, a "
     "fabric, outdoors) the item is cut out first; if it is worn or the cut goes wrong, mark the item with a box.",
 )
@@ -25,7 +25,7 @@ if not uploads:
     st.info("Choose or drop one or more images above.", icon=":material/image:")
     st.stop()
 
-file_results = [classify_file(upload.name, upload.getvalue()) for upload in uploads]
+file_results = [classified_file(upload.name, upload.getvalue(), box=None) for upload in uploads]
 
 # ---- Mark the item: the canvas opens for one photo at a time, so a batch stays fast.
 markable = [index for index, file_result in enumerate(file_results) if file_result.result is not None]
@@ -41,16 +41,16 @@ if markable:
             key="upload_mark_choice",
         )
         if chosen is not None:
-            data = uploads[chosen].getvalue()
+            marked = file_results[chosen]
             try:
-                box = mark_item(decode_image(data), key=f"upload_mark_{uploads[chosen].file_id}")
+                box = mark_item(marked.photo, key=f"upload_mark_{uploads[chosen].file_id}", photo_size=marked.photo_size)
             except ValueError as error:
                 st.info(str(error), icon=":material/info:")
                 box = None
             if box is None:
                 st.caption("No box yet: the whole photo is classified. Delete the box (the canvas's bin) to go back to it.")
             else:
-                file_results[chosen] = classify_file(file_results[chosen].name, data, box=box)
+                file_results[chosen] = classified_file(marked.name, uploads[chosen].getvalue(), box=box)
                 st.caption(f"Classified inside your box: {box[2]:.0f}x{box[3]:.0f} pixels of the photo.")
 for file_result in file_results:
     if file_result.error:

@@ -4,9 +4,16 @@ Accepted: raw bytes, any binary file object (werkzeug's FileStorage, Streamlit's
 BytesIO), a PIL image or a NumPy array. Out: grey (H, W) float32 in 0..1 and alpha (H, W) or None
 when the image is opaque. Files are size-checked before decoding, decoded to their first frame with
 the EXIF rotation applied; anything wrong becomes an InvalidImageError whose message a user reads.
+
+Only the formats in FORMAT_EXTENSIONS reach a decoder (never Pillow's PSD, ICO, FITS or EPS plugins), told
+apart by their content, not their name. Untrusted files must not stall or exhaust a small server: the pixel
+count is checked from the header before anything is decoded, a JPEG is decoded at a fraction of its size,
+and the pixel work (grey, colour for the cut-out) runs on one shrunk working copy.
 """
 
+import functools
 import io
+import struct
 import warnings
 
 import numpy as np
@@ -19,11 +26,35 @@ from cnn.png import open_png
 
 MAX_FILE_BYTES = MAX_UPLOAD_BYTES
 MAX_PIXELS = 50_000_000  # 7071 x 7071; Pillow's bomb guard would only warn here
+# Every format but JPEG (which libjpeg decodes at 1/8 of its size when asked) is decoded at full size, and
+# each decoder needs its own number of bytes per pixel while it works (WebP's keeps a whole RGBA canvas
+# besides the frame). The pixel limit of each format keeps one decode's peak under DECODE_BUDGET_BYTES, so
+# a few uploads at once cannot exhaust a small server; a phone's 12-megapixel HEIC passes.
+DECODE_BUDGET_BYTES = 96 * 1024 * 1024
+PEAK_BYTES_PER_PIXEL = {"PNG": 4.5, "TIFF": 4.5, "BMP": 4.5, "GIF": 9.0, "AVIF": 9.0, "HEIF": 7.5, "WEBP": 15.0}
 WORKING_SIZE = 1024  # large inputs are shrunk to this before the pixel work: the output is 28 px
 OPAQUE_ALPHA = 0.99  # an alpha plane at least this everywhere carries no shape (a canvas with a background)
 
-# Leading bytes of the common formats: a file that starts like an image but cannot be opened is damaged.
+# What the app decodes, by Pillow's format name, with the extensions devices save each as: a .jfif or .jpe
+# from a Windows browser is a JPEG, an iPhone saves .heic (read by pillow-heif). Every uploader and the
+# Flask page take these extensions; predict() goes by the content, so a PNG named .jpg works.
+FORMAT_EXTENSIONS = {
+    "PNG": ("png",),
+    "JPEG": ("jpg", "jpeg", "jpe", "jfif"),
+    "WEBP": ("webp",),
+    "GIF": ("gif",),
+    "BMP": ("bmp",),
+    "TIFF": ("tif", "tiff"),
+    "AVIF": ("avif",),
+    "HEIF": ("heic", "heif"),
+}
+ACCEPTED_FORMATS = tuple(FORMAT_EXTENSIONS)
+UPLOAD_EXTENSIONS = [extension for extensions in FORMAT_EXTENSIONS.values() for extension in extensions]
+FORMATS_IN_WORDS = "PNG, JPEG, WebP, GIF, BMP, TIFF, AVIF or HEIC"
+
+# Leading bytes of the accepted formats: a file that starts like an image but cannot be opened is damaged.
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00", b"MM\x00*")
+ISO_MEDIA_TYPE = b"ftyp"  # AVIF and HEIC: bytes 4-8 of an ISO media file
 
 
 def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -49,12 +80,31 @@ def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
         image = image.crop(boxed.region)
     if isinstance(image, np.ndarray):
         return array_to_planes(image)
-    grey, alpha = pil_to_arrays(image)
-    if alpha is None and (boxed is not None or busy_background(image, grey)):
-        scale = grey.shape[1] / image.width  # the planes may be a shrunk working copy
+    working = working_copy(image)
+    grey, alpha = pil_to_arrays(working)
+    if alpha is None and (boxed is not None or busy_background(working, grey)):
+        scale = working.width / image.width
         inner = None if boxed is None else tuple(round(value * scale) for value in boxed.box)
-        alpha = cut_out(working_rgb(image, grey), inner)
+        alpha = cut_out(working_rgb(working, grey), inner)
     return grey, alpha
+
+
+def working_copy(image: Image.Image) -> Image.Image:
+    """The image shrunk to fit WORKING_SIZE, or itself if it does: every pixel step after decoding runs on it.
+    reduce() averages whole blocks into a new, smaller image, so no full-size copy is ever made."""
+    factor = max(image.width, image.height) // WORKING_SIZE
+    if factor >= 2:
+        if image.mode in ("1", "P") or image.mode.startswith("I;16"):  # modes reduce() does not take
+            image = image.convert("RGBA" if image.mode == "P" else "L" if image.mode == "1" else "I")
+        image = image.reduce(factor)
+    if image.width > WORKING_SIZE or image.height > WORKING_SIZE:
+        image = image.resize(fitted_size(image.width, image.height, WORKING_SIZE), Image.Resampling.BOX)
+    return image
+
+
+def fitted_size(width: int, height: int, side: int) -> tuple[int, int]:
+    scale = side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def array_to_uint8(array: np.ndarray) -> np.ndarray:
@@ -66,12 +116,11 @@ def array_to_uint8(array: np.ndarray) -> np.ndarray:
     return np.round(planes * 255).astype(np.uint8)
 
 
-def working_rgb(image: Image.Image, grey: np.ndarray) -> Image.Image:
-    """The photo in RGB at the size of its grey plane, for the cut-out; grey itself where there is no colour."""
-    if image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV"):
+def working_rgb(working: Image.Image, grey: np.ndarray) -> Image.Image:
+    """The working copy in RGB, for the cut-out; grey itself where there is no colour."""
+    if working.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr", "LAB", "HSV"):
         return Image.fromarray(np.round(grey * 255).astype(np.uint8)).convert("RGB")
-    rgb = image.convert("RGB")
-    return rgb if rgb.size == (grey.shape[1], grey.shape[0]) else rgb.resize((grey.shape[1], grey.shape[0]), Image.Resampling.BOX)
+    return working.convert("RGB")
 
 
 def read_bytes(source) -> bytes:
@@ -103,28 +152,56 @@ def decode_image(data: bytes) -> Image.Image:
     opened = open_png(data)  # a plain small PNG opens at once; a big one gets its pixels inflated by zlib-ng
     if isinstance(opened, Image.Image):
         return opened
+    register_heif_opener()
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # damaged files make Pillow warn about each bad tag: the outcome is what counts
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(opened))
+            image = Image.open(io.BytesIO(opened), formats=ACCEPTED_FORMATS)
             check_pixel_count(image.width, image.height)
             if image.format == "JPEG":
                 # Let libjpeg decode a big photo at a fraction of its size: much faster, same 28x28 result.
                 image.draft(image.mode, (WORKING_SIZE, WORKING_SIZE))
+            else:
+                check_decode_budget(image.format or "", image.width, image.height)
             image.load()
             ImageOps.exif_transpose(image, in_place=True)  # in place: no copy for the usual unrotated image
             return image
     except InvalidImageError:
         raise
     except UnidentifiedImageError as error:
-        if data.startswith(IMAGE_SIGNATURES):
+        if data.startswith(IMAGE_SIGNATURES) or data[4:8] == ISO_MEDIA_TYPE:
             raise InvalidImageError("The image file is truncated or corrupt.") from error
-        raise InvalidImageError("This file is not an image (or not a format Pillow can read).") from error
+        raise InvalidImageError(f"This file is not an image the app can read: send a {FORMATS_IN_WORDS} file.") from error
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise InvalidImageError("The image is too large to decode safely.") from error
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError, struct.error) as error:
+        # RuntimeError: the AVIF and HEIF decoders' word for a damaged file.
         # Pillow's own wording ("image file is truncated") would only repeat this; it stays chained for logs.
         raise InvalidImageError("The image file is truncated or corrupt.") from error
+
+
+@functools.cache
+def register_heif_opener() -> None:
+    """Teach Pillow HEIC/HEIF (pillow-heif), once, when the first file that may need it arrives: the
+    import costs start-up time that pages which never decode a file should not pay."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
+def full_decode_pixels(image_format: str) -> int:
+    """The most pixels a file of this format may have: its decoder's peak stays within DECODE_BUDGET_BYTES."""
+    return int(DECODE_BUDGET_BYTES / PEAK_BYTES_PER_PIXEL.get(image_format, max(PEAK_BYTES_PER_PIXEL.values())))
+
+
+def check_decode_budget(image_format: str, width: int, height: int) -> None:
+    limit = full_decode_pixels(image_format)
+    if width * height > limit:
+        raise InvalidImageError(
+            f"The image is too large to decode safely ({width}x{height} pixels; the limit for {image_format} files is "
+            f"{limit / 1_000_000:.0f} megapixels). Send a smaller copy, or a JPEG."
+        )
 
 
 def check_pixel_count(width: int, height: int) -> None:
@@ -137,10 +214,8 @@ def check_pixel_count(width: int, height: int) -> None:
 
 
 def pil_to_arrays(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
-    """Grey and alpha planes in 0..1 from a PIL image of any mode."""
-    if image.width > WORKING_SIZE or image.height > WORKING_SIZE:
-        image = image.copy()
-        image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+    """Grey and alpha planes in 0..1 from a PIL image of any mode, at most WORKING_SIZE on a side."""
+    image = working_copy(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         # 16-bit and float greyscale: scale by the type's range, not the image's own peak.

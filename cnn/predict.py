@@ -107,25 +107,36 @@ def reference_distances(model_name: str, embeddings: np.ndarray | None) -> np.nd
 # Models: loaded once, shared read-only by every thread and session.
 
 _loaded: dict[tuple[str, str], Any] = {}  # (kind, model name) -> model
-_loaded_lock = threading.Lock()
+_loading_locks: dict[tuple[str, str], threading.Lock] = {}  # one per (kind, model): loading one never waits on another
+_locks_lock = threading.Lock()  # guards _loading_locks only, held for a dictionary lookup
 
 
 def load_once(kind: str, model_name: str, path, load):
-    """load(path) once per process and kind, shared by every thread; a clear error if it is missing."""
-    with _loaded_lock:
-        if (kind, model_name) not in _loaded:
+    """load(path) once per process and kind, shared by every thread; a clear error if it is missing.
+    Once loaded, a lookup takes no lock (a dict read is atomic); while one thread loads a model, the
+    others wanting the same one wait for it, and those wanting anything else do not."""
+    key = (kind, model_name)
+    loaded = _loaded.get(key)
+    if loaded is not None:
+        return loaded
+    with _locks_lock:
+        lock = _loading_locks.setdefault(key, threading.Lock())
+    with lock:
+        if key not in _loaded:
             if not path.is_file():
                 raise FileNotFoundError(f"No trained model at {path}. Train one with: python -m cnn.train --model {model_name}")
-            _loaded[(kind, model_name)] = load(path)
-        return _loaded[(kind, model_name)]
+            _loaded[key] = load(path)
+        return _loaded[key]
 
 
 def unload(model_name: str) -> None:
     """Forget everything loaded for the model (serving model, unsure rule, neighbours, layers): the next use
     reads its files again. The app's cached loader calls it, so clearing that cache really reloads."""
-    with _loaded_lock:
-        for key in [key for key in _loaded if key[1] == model_name]:
-            del _loaded[key]
+    for key in [key for key in list(_loaded) if key[1] == model_name]:
+        with _locks_lock:
+            lock = _loading_locks.setdefault(key, threading.Lock())
+        with lock:
+            _loaded.pop(key, None)
 
 
 def resolve_model_name(model_name: str | None, sketch: bool) -> str:

@@ -8,9 +8,11 @@ Run it with `flask --app cnn.server run` (development) or any WSGI server pointe
                     ?top_k=1..10 (default 3), ?include_input=1 adds "model_input" (PNG data URL)
     GET  /sample    a random image of the shipped test sample, its true label and the prediction
     GET  /model     the shipped model card (assets/cnn_metrics.json)
-    GET  /health    model loaded?, model name, library versions
+    GET  /health    status, model name and the app's version: what a monitor needs, nothing about the host
 
-Every error is JSON {"error": "..."}; tracebacks only go to the log.
+Every error is JSON {"error": "..."} with no server path in it; tracebacks and paths only go to the log.
+Every response carries security headers (SECURITY_HEADERS): the page runs only its own script and
+cannot be framed by another site.
 """
 
 import functools
@@ -20,15 +22,27 @@ import numpy as np
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable, UnsupportedMediaType
 
-from cnn.artifacts import library_versions, read_json
+from cnn import __version__
+from cnn.artifacts import read_json
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL, MAX_UPLOAD_BYTES, metrics_path
 from cnn.data import load_test_sample
+from cnn.decode import FORMATS_IN_WORDS, UPLOAD_EXTENSIONS
 from cnn.predict import InvalidImageError, classify, load_model, warm_up
 from cnn.render import as_uint8, png_data_url
 
 DEFAULT_TOP_K = 3
 UPLOAD_FIELD = "file"  # The seed apps' contract: request.files["file"].
 TRUE_VALUES, FALSE_VALUES = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+# The page's script and stylesheet come from this server; pictures are its data: URLs (the model input,
+# test images) and blob: URLs (the user's own file, previewed without uploading it twice).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+MODEL_MISSING = "The model is not installed on this server."
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -45,7 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.after_request
     def add_security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
     load_model_at_start(app)
@@ -65,11 +80,12 @@ def load_model_at_start(app: Flask) -> None:
 
 
 def shared_model():
-    """The default model, or 503 with the training command when it is missing."""
+    """The default model, or 503 when it is missing: the path and the training command go to the log."""
     try:
         return load_model(DEFAULT_MODEL)
     except FileNotFoundError as error:
-        raise ServiceUnavailable(str(error)) from error
+        current_app.logger.error("%s", error)
+        raise ServiceUnavailable(MODEL_MISSING) from error
 
 
 @functools.cache
@@ -78,7 +94,8 @@ def shipped_sample() -> tuple[np.ndarray, np.ndarray]:
     try:
         return load_test_sample()
     except FileNotFoundError as error:
-        raise ServiceUnavailable(f"The test sample is missing ({error}). Create it with: python -m cnn.data") from error
+        current_app.logger.error("The test sample is missing (%s). Create it with: python -m cnn.data", error)
+        raise ServiceUnavailable("The test sample is not installed on this server.") from error
 
 
 # ---------------------------------------------------------------------------------------
@@ -143,7 +160,8 @@ def classify_request(image, top_k: int, include_input: bool) -> dict:
 def register_routes(app: Flask) -> None:
     @app.get("/")
     def index():
-        return render_template("index.html", max_upload_mb=upload_limit_mb())
+        accept = ",".join(["image/*"] + [f".{extension}" for extension in UPLOAD_EXTENSIONS])
+        return render_template("index.html", max_upload_mb=upload_limit_mb(), accept=accept, formats=FORMATS_IN_WORDS)
 
     @app.post("/predict")
     def predict_route():
@@ -182,9 +200,10 @@ def register_routes(app: Flask) -> None:
     def model_card():
         metrics = read_json(metrics_path(DEFAULT_MODEL))
         if metrics is None:
-            raise NotFound(
-                f"No model card at {metrics_path(DEFAULT_MODEL)}. Train the model with: python -m cnn.train --model {DEFAULT_MODEL}"
+            app.logger.error(
+                "No model card at %s. Train the model with: python -m cnn.train --model %s", metrics_path(DEFAULT_MODEL), DEFAULT_MODEL
             )
+            raise NotFound("The model card is not installed on this server.")
         return jsonify(metrics)
 
     @app.get("/health")
@@ -194,10 +213,14 @@ def register_routes(app: Flask) -> None:
             loaded, problem = True, None
         except ServiceUnavailable as error:
             loaded, problem = False, error.description
-        body: dict[str, object] = {"status": "ok" if loaded else "unavailable", "model_loaded": loaded, "model": DEFAULT_MODEL}
+        body: dict[str, object] = {
+            "status": "ok" if loaded else "unavailable",
+            "model_loaded": loaded,
+            "model": DEFAULT_MODEL,
+            "version": __version__,
+        }
         if problem:
             body["error"] = problem
-        body["versions"] = library_versions("flask")
         return jsonify(body), 200 if loaded else 503
 
 

@@ -511,3 +511,20 @@ def test_the_uploader_takes_what_predict_takes():
 
     settings = tomllib.loads((PROJECT_DIR / ".streamlit" / "config.toml").read_text())
     assert settings["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+
+
+def test_the_upload_page_classifies_each_file_and_box_once(sample, monkeypatch):
+    """Every rerun of the Upload page (a dragged box included) asks again for every file: only new (file, box)
+    pairs may reach the model."""
+    from ui import upload
+
+    calls = []
+    real = upload.classify_file
+    monkeypatch.setattr(upload, "classify_file", lambda name, data, box=None: calls.append(box) or real(name, data, box=box))
+    upload.classified_file.clear()
+    data = encode(as_photo(sample[0][5]))
+    first = upload.classified_file("coat.png", data, box=None)
+    for box in (None, None, (2, 2, 100, 100), (2, 2, 100, 100), None):
+        upload.classified_file("coat.png", data, box=box)
+    assert calls == [None, (2, 2, 100, 100)]
+    assert first.photo_size == (140, 140) and first.photo.size == (140, 140)  # small photos keep their size

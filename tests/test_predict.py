@@ -319,3 +319,30 @@ def test_dataset_images_are_rarely_unlike_the_training_data_and_noise_always_is(
     stripes = np.zeros((100, 100), np.uint8)
     stripes[:, ::10] = 255
     assert predict(stripes)["headline"] == "This doesn't look like any of the ten items I know"
+
+
+def test_a_model_loading_never_holds_up_another_and_each_loads_once(tmp_path):
+    import threading
+
+    from cnn import predict as predict_module
+
+    path = tmp_path / "model.file"
+    path.write_bytes(b"x")
+    release, loads = threading.Event(), []
+
+    def slow_load(file):
+        loads.append("slow")
+        release.wait(timeout=10)
+        return "slow model"
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = pool.submit(predict_module.load_once, "test", "slow-model", path, slow_load)
+        second = pool.submit(predict_module.load_once, "test", "slow-model", path, slow_load)
+        # Another model loads and is looked up while the slow one is still loading.
+        assert predict_module.load_once("test", "fast-model", path, lambda file: "fast model") == "fast model"
+        assert not first.done() and not second.done()
+        release.set()
+        assert first.result(timeout=10) == second.result(timeout=10) == "slow model"
+    assert loads == ["slow"]  # the second caller waited for the first load instead of loading again
+    predict_module.unload("slow-model")
+    predict_module.unload("fast-model")

@@ -1,24 +1,28 @@
 """Mark the item on a photo: a streamlit-drawable-canvas with the photo behind it, where the user drags a box.
 
-The photo is shown scaled to fit ("contain"); the canvas maps the box back to the shown image's pixels,
-and this maps it on to the original photo's. The last box drawn counts; none (or all deleted) means
-the whole photo.
+Every photo is shown at the canvas's width, scaled up if it is small (a 190-pixel photo is too small to drag
+a box on, above all on a phone), and no taller than MAX_CANVAS_HEIGHT; the canvas maps the box back to the
+shown image's pixels, and this maps it on to the photo's. The last box drawn counts; none (or all deleted)
+means the whole photo.
 """
 
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-CANVAS_WIDTH = 480  # CSS pixels: fits beside the results on a desktop and across a phone
+CANVAS_WIDTH = 340  # CSS pixels: the canvas has a fixed width, and this one fits across a phone too
+MAX_CANVAS_HEIGHT = 480  # CSS pixels: a tall photo is shown narrower, so the canvas fits on a screen
 MIN_SHOWN_SIDE = 8  # pixels: a photo smaller than this cannot be marked (a 1x1 image, a thin strip)
 BOX_COLOUR = "#E4572E"
 
 
-def mark_item(photo: Image.Image, key: str) -> tuple[float, float, float, float] | None:
-    """Show the photo on a canvas; return the box (left, top, width, height) in the photo's pixels, or None."""
-    scale = min(1.0, CANVAS_WIDTH / photo.width)
-    shown = photo.convert("RGB").resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))))
-    if min(shown.size) < MIN_SHOWN_SIDE:
-        raise ValueError(f"This photo is too small to mark ({photo.width}x{photo.height} pixels); it is classified whole.")
+def mark_item(photo: Image.Image, key: str, photo_size: tuple[int, int] | None = None) -> tuple[float, float, float, float] | None:
+    """Show the photo on a canvas; return the box (left, top, width, height) in the pixels of a photo of
+    photo_size (the size `photo` was shrunk from, if it was; default its own), or None."""
+    width, height = photo_size or photo.size
+    if min(width, height) < MIN_SHOWN_SIDE:
+        raise ValueError(f"This photo is too small to mark ({width}x{height} pixels); it is classified whole.")
+    scale = min(CANVAS_WIDTH / photo.width, MAX_CANVAS_HEIGHT / photo.height)
+    shown = photo.convert("RGB").resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))), Image.Resampling.LANCZOS)
     result = st_canvas(
         background_image=shown,
         background_image_fit="contain",
@@ -36,5 +40,5 @@ def mark_item(photo: Image.Image, key: str) -> tuple[float, float, float, float]
     if not boxes:
         return None
     box = boxes[-1]
-    to_photo = photo.width / shown.width  # the canvas's image space is the shown image's
+    to_photo = width / shown.width  # the canvas's image space is the shown image's
     return (box["left"] * to_photo, box["top"] * to_photo, box["width"] * to_photo, box["height"] * to_photo)

@@ -4,13 +4,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import streamlit as st
 from PIL import Image
 
-from cnn.decode import decode_image
+from cnn.decode import UPLOAD_EXTENSIONS, decode_image, read_bytes
 from cnn.predict import InvalidImageError, classify
 
-UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+UPLOAD_TYPES = UPLOAD_EXTENSIONS  # what every uploader takes (cnn/decode.py)
 THUMBNAIL_SIZE = 200
+MARK_SIDE = 720  # pixels: the copy of each photo kept for drawing a box on (ui/mark_item.py shows it)
+CACHED_FILES = 64  # classified (file, box) pairs kept: a rerun or a dragged box redoes only what changed
 UNSURE_WORDS = {None: "no", "low_confidence": "yes: low confidence", "unlike_training": "yes: none of the ten"}
 
 
@@ -23,17 +26,30 @@ class FileResult:
     model_input: np.ndarray | None = None
     thumbnail: Image.Image | None = None
     error: str | None = None
+    photo: Image.Image | None = None  # at most MARK_SIDE on a side, to mark the item on
+    photo_size: tuple[int, int] | None = None  # the decoded photo's (width, height): boxes are in its pixels
 
 
 def classify_file(name: str, data: bytes, top_k: int = 3, box=None) -> FileResult:
-    """Classify one uploaded file (inside box, if given); a bad file gives a FileResult with its error, never an exception."""
+    """Classify one uploaded file (inside box, if given); a bad file gives a FileResult with its error, never an exception.
+    The file is decoded once: the same image is classified, then shrunk in place for the pictures."""
     try:
-        result, model_input, _ = classify(data, top_k=top_k, box=box)
-        thumbnail = decode_image(data)  # already validated by classify: safe to decode for display
-        thumbnail.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-        return FileResult(name, result, model_input, thumbnail)
+        image = decode_image(read_bytes(data))  # the size checks first, as predict() does
+        result, model_input, _ = classify(image, top_k=top_k, box=box)
     except InvalidImageError as error:
         return FileResult(name, error=str(error))
+    photo_size = image.size
+    image.thumbnail((MARK_SIDE, MARK_SIDE))
+    thumbnail = image.copy()
+    thumbnail.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    return FileResult(name, result, model_input, thumbnail, photo=image, photo_size=photo_size)
+
+
+@st.cache_data(max_entries=CACHED_FILES, show_spinner=False)
+def classified_file(name: str, data: bytes, *, box) -> FileResult:
+    """classify_file, remembered per file and box: each rerun of the page (a dragged box included) classifies
+    only what it has not seen, and a file is decoded once."""
+    return classify_file(name, data, box=box)
 
 
 def results_table(file_results: list[FileResult]) -> pd.DataFrame:

@@ -8,6 +8,8 @@ const dropZone = element("drop-zone");
 const classifyButton = element("classify-button");
 const sampleButton = element("sample-button");
 let chosenFile = null;
+// The request in flight: a newer one aborts it, so an older answer never overwrites a newer one.
+let inFlight = null;
 
 const percent = (probability) => `${(100 * probability).toFixed(1)}%`;
 
@@ -20,7 +22,10 @@ function showError(message) {
 function setBusy(busy) {
   classifyButton.disabled = busy || !chosenFile;
   sampleButton.disabled = busy;
+  fileInput.disabled = busy;
+  element("top-k").disabled = busy;
   document.body.classList.toggle("busy", busy);
+  document.body.setAttribute("aria-busy", String(busy));
 }
 
 function drawBars(list, rows) {
@@ -79,6 +84,7 @@ async function requestJson(url, options) {
   try {
     response = await fetch(url, options);
   } catch (error) {
+    if (error.name === "AbortError") throw error;
     throw new Error("The server cannot be reached.");
   }
   const body = await response.json().catch(() => ({}));
@@ -89,17 +95,24 @@ async function requestJson(url, options) {
 }
 
 async function run(url, options, previewSource) {
+  if (inFlight) inFlight.abort();
+  const request = new AbortController();
+  inFlight = request;
   showError("");
   setBusy(true);
   try {
-    const result = await requestJson(url, options);
+    const result = await requestJson(url, { ...options, signal: request.signal });
     if (previewSource) showPreview(...previewSource(result));
     showResult(result);
   } catch (error) {
+    if (error.name === "AbortError") return; // A newer request took its place: it draws the answer.
     clearResult(); // Never leave an earlier answer next to an error about a new image.
     showError(error.message);
   } finally {
-    setBusy(false);
+    if (inFlight === request) {
+      inFlight = null;
+      setBusy(false);
+    }
   }
 }
 
