@@ -312,3 +312,28 @@ def test_mark_a_worn_dress_with_a_box_and_see_dress(app_url, page, worn_dress, t
         page.wait_for_selector(SCRIPT_FINISHED)
         assert_no_exception(page)
         save_screenshot(page, "upload-mark-item")
+
+
+def test_the_flask_page_classifies_an_upload_under_its_content_security_policy(browser, bag_photo, tmp_path):
+    """The demo page of `flask --app cnn.server run`: its own script runs under the policy (no violations),
+    the controls are disabled while a request runs, and an upload gets its answer."""
+    from bench.servers import running_flask
+
+    photo_path = tmp_path / "bag.jfif"  # a JPEG as Windows browsers save one
+    photo_path.write_bytes(encode(Image.open(io.BytesIO(bag_photo)).convert("RGB"), "JPEG", quality=95))
+    with running_flask() as (url, *_):
+        tab = browser.new_page(viewport=DESKTOP)
+        violations: list[str] = []
+        tab.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+        try:
+            with screenshot_on_failure(tab, "flask_page"):
+                tab.goto(url)
+                tab.locator("#model-stats dt").first.wait_for()  # the model card, drawn by the page's script
+                tab.set_input_files("#file-input", str(photo_path))
+                tab.locator("#label").filter(has_text="Bag").wait_for()
+                assert tab.locator("#file-input").is_enabled() and tab.locator("#top-k").is_enabled()
+                tab.locator("#sample-button").click()
+                tab.locator("#truth").wait_for()
+                assert not violations, violations
+        finally:
+            tab.close()
