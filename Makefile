@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast lint format install install-train install-dev server train bench loadtest robustness doodles report clean
+.PHONY: run test test-fast lint format install install-train install-dev server train bench loadtest robustness doodles fuzz accessibility report clean
 
 run: install
 	$(PYTHON) -m streamlit run streamlit_app.py --server.port $(PORT)
@@ -76,6 +76,14 @@ robustness: install-dev
 doodles: install-dev
 	$(PYTHON) -m bench.real_doodles
 	$(PYTHON) -m bench.drawn_doodles
+
+# Damaged files of every accepted format through predict() for a minute: outcomes by kind, the slowest input.
+fuzz: install-dev
+	$(PYTHON) -m bench.fuzz --seconds 60
+
+# axe-core (WCAG 2.1 AA) over every page on a desktop and a phone.
+accessibility: install-dev
+	$(PYTHON) -m bench.accessibility
 
 # docs/performance.md and the README's figures, from the reports the three targets above write.
 report: install-dev

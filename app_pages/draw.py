@@ -8,9 +8,10 @@ alike, and the same drawing through simpler models.
 import streamlit as st
 
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL
-from cnn.insights import insights
+from cnn.explain import where_it_looked
+from cnn.insights import CHANNELS_PER_LAYER, insights
 from cnn.predict import InvalidImageError, NothingDrawnError, classify, resolve_model_name
-from cnn.render import channel_columns, grad_cam_overlay, heat_legend, tile_row, upscale
+from cnn.render import HEAT_LEGEND, channel_columns, grad_cam_overlay, heat_legend, tile_row, upscale
 from cnn.teach import TaughtDrawing, corrections_db, drawings_zip, keep_correction, taught_answer
 from ui.canvas import sketch_canvas
 from ui.figures import Figure, figure_html, figures_html, table_html
@@ -56,6 +57,9 @@ def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None)
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
         drawing = sketch_canvas(key="draw_canvas", pen_width=pen_width)
+        st.caption(
+            "Drawing needs a mouse, a pen or a finger. With a keyboard only, try **Upload** (an image file) or **Explore** (test images)."
+        )
 
     with result_column, st.container(key="prediction"):
         if drawing is None:
@@ -140,9 +144,10 @@ def show_insights(model_input, result: dict, chosen_class: int | None) -> None:
     looks = Figure(
         "Where it looks",
         (grad_cam_overlay(model_input, seen.explanation.heatmap, CAM_SCALE), heat_legend(28 * CAM_SCALE, 8)),
-        alt="The network's input with its Grad-CAM heatmap on top, and the colour scale",
-        caption=f"Grad-CAM for {CLASS_NAMES[seen.explanation.class_id]}: red pushed the network towards it\n"
-        "(the strip: blue ignored, red decisive)",
+        alt=f"Grad-CAM for {CLASS_NAMES[seen.explanation.class_id]}: {where_it_looked(seen.explanation.heatmap)}; "
+        f"below it the colour scale, {HEAT_LEGEND}",
+        caption=f"Grad-CAM for {CLASS_NAMES[seen.explanation.class_id]}: the bright regions pushed the network towards it\n"
+        f"(the strip: {HEAT_LEGEND})",
     )
     alike = Figure(
         "Looks most like these training images, to the network",
@@ -155,7 +160,8 @@ def show_insights(model_input, result: dict, chosen_class: int | None) -> None:
     layers = Figure(
         "What each layer sees: the strongest channels of every conv layer, one column a layer",
         (channel_columns([layer.maps for layer in seen.layers], LAYER_TILE),),
-        alt="The most active feature maps of every conv layer for this drawing",
+        alt=f"The {CHANNELS_PER_LAYER} most active feature maps of every conv layer for this drawing, one column a layer, "
+        "dark purple for no response and yellow for the strongest",
         caption=" · ".join(f"{layer.name} {layer.shape[0]}x{layer.shape[1]}x{layer.shape[2]}" for layer in seen.layers),
     )
     rows = [[figure_html(looks), figure_html(alike)], [figure_html(layers)]]

@@ -5,6 +5,7 @@ import streamlit as st
 from cnn.config import CLASS_NAMES
 from cnn.predict import predict
 from cnn.render import upscale
+from ui.figures import show_picture
 from ui.layout import page_header
 from ui.loaders import load_sample, random_sample_index, require_model
 from ui.prediction import show_prediction
@@ -38,7 +39,9 @@ st.session_state["explore_scored"] = st.session_state["explore_seen"]  # count e
 
 image_column, answer_column = st.columns([1, 2], gap="large")
 with image_column:
-    st.image(upscale(image, INPUT_SCALE), caption=f"Test image #{st.session_state['explore_index']}")
+    show_picture(
+        upscale(image, INPUT_SCALE), f"Test image #{index}, a {CLASS_NAMES[true_class]}, 28x28 pixels enlarged", f"Test image #{index}"
+    )
     st.button("Next", key="explore_next", type="primary", icon=":material/skip_next:", on_click=next_sample)
 with answer_column:
     st.markdown(f"**True class:** {CLASS_NAMES[true_class]}")

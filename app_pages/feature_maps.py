@@ -4,10 +4,11 @@ import streamlit as st
 
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL
 from cnn.decode import decode_image
-from cnn.explain import explain
+from cnn.explain import explain, where_it_looked
 from cnn.predict import InvalidImageError, NothingDrawnError, predict_model_input, preprocess, resolve_model_name
-from cnn.render import feature_map_grid, grad_cam_overlay, heat_legend, upscale
+from cnn.render import HEAT_LEGEND, feature_map_grid, grad_cam_overlay, heat_legend, upscale
 from ui.canvas import sketch_canvas
+from ui.figures import show_picture
 from ui.layout import page_header
 from ui.loaders import load_sample, random_sample_index, require_model
 from ui.mark_item import mark_item
@@ -87,27 +88,28 @@ result = predict_model_input(model_input, top_k=3, model_name=model_name)
 chosen_class = result["class_id"] if class_choice == PREDICTED else CLASS_NAMES.index(class_choice)
 explanation = explain(model_input, class_id=chosen_class, model_name=model_name)
 
+explained_name = CLASS_NAMES[explanation.class_id]
 with input_column:
-    st.markdown("**The model input**")
-    st.image(upscale(model_input, INPUT_SCALE), caption=caption)
+    show_picture(upscale(model_input, INPUT_SCALE), "The 28x28 image the network sees, enlarged", caption, title="The model input")
 with cam_slot:
-    st.markdown(f"**Grad-CAM for {CLASS_NAMES[explanation.class_id]}**")
-    st.image(
+    show_picture(
         grad_cam_overlay(model_input, explanation.heatmap, INPUT_SCALE),
-        caption=f"Computed at layer {explanation.heatmap_layer}",
+        f"Grad-CAM for {explained_name}: {where_it_looked(explanation.heatmap)}",
+        f"Computed at layer {explanation.heatmap_layer}",
+        title=f"Grad-CAM for {explained_name}",
     )
-    st.image(heat_legend(INPUT_SCALE * 28), caption="blue: ignored, red: decisive")
+    show_picture(heat_legend(INPUT_SCALE * 28), f"Colour scale from low to high: {HEAT_LEGEND}", HEAT_LEGEND)
 with prediction_column:
     st.markdown("**The prediction**")
     show_prediction(result)
 st.caption(
     "Grad-CAM (Selvaraju et al., 2017) weighs the last conv layer's maps by how much each one raises the chosen "
-    "class's score. Warm colours mark the regions that made the network say that class; choose another class "
+    "class's score. Bright colours mark the regions that made the network say that class; choose another class "
     "above to see what would argue for it."
 )
 
 # ---- Every conv layer's feature maps.
-st.subheader("Feature maps")
+st.header("Feature maps")
 layer_names = list(explanation.feature_maps)
 layer = st.selectbox(
     "Conv layer",
@@ -142,4 +144,8 @@ st.caption(
     f"{maps.shape[-1]} channels of {maps.shape[0]}x{maps.shape[1]} after the ReLU; each is scaled to its own "
     f"peak (dark: no response). {silent} of {maps.shape[-1]} channels stay silent for this image."
 )
-st.image(feature_map_grid(maps))
+show_picture(
+    feature_map_grid(maps),
+    f"{layer}: all {maps.shape[-1]} feature maps as a grid, each scaled to its own peak, dark purple for no response and "
+    f"yellow for the strongest; {silent} stay silent",
+)

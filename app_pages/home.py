@@ -19,7 +19,7 @@ page_header(
 
 metrics = required_metrics(DEFAULT_MODEL)
 
-st.subheader("Try it")
+st.header("Try it")
 other_pages = [page for page in PAGES if page is not HOME]
 link_columns = st.columns(len(other_pages))
 for column, page in zip(link_columns, other_pages):
@@ -27,7 +27,7 @@ for column, page in zip(link_columns, other_pages):
         st.page_link(page.file, label=page.title, icon=page.icon)
         st.caption(page.purpose)
 
-st.subheader("Model card")
+st.header("Model card")
 st.caption(
     f"The `{metrics['model']}` model as shipped in assets/, evaluated once on the "
     f"{metrics['test_size']:,} images of the official test set, which training never saw."
@@ -75,7 +75,7 @@ with use_column:
 
 drawing_metrics = load_metrics(DRAWING_MODEL)
 if drawing_metrics is not None:
-    st.subheader("The drawing model")
+    st.header("The drawing model")
     st.markdown(
         f"The Draw page runs a second network, the **{model_label(DRAWING_MODEL)}**: the same architecture, "
         f"trained on {drawing_metrics['training_data']}. People draw iconic shapes (a T with long sleeves for a "
@@ -87,7 +87,7 @@ if drawing_metrics is not None:
     )
     st.caption(f"Reproduce: `{drawing_metrics['command']}`. Epochs: {drawing_epochs}.")
 
-st.subheader("Not sure")
+st.header("Not sure")
 rule = metrics.get("unsure_rule")
 if rule:
     st.markdown(

@@ -41,7 +41,7 @@ model_name = st.selectbox("Model", available, format_func=model_label, key="trai
 metrics = required_metrics(model_name)
 
 # ---- Learning curves.
-st.subheader("Learning curves")
+st.header("Learning curves")
 history = load_history(model_name)
 if history is None:
     st.info(f"No training history for {model_name} in assets/.", icon=":material/info:")
@@ -58,7 +58,7 @@ else:
     )
 
 # ---- Test-set scores.
-st.subheader("Confusion matrix")
+st.header("Confusion matrix")
 st.markdown(
     f"Each row is a true class, each column what the network answered, over the {metrics['test_size']:,} test "
     f"images. Test accuracy: **{metrics['test_accuracy']:.2%}**, macro F1: **{metrics['macro_f1']:.3f}**."
@@ -94,7 +94,7 @@ with table_column:
     )
 
 # ---- Mistakes.
-st.subheader("Mistakes")
+st.header("Mistakes")
 images, labels, test_set_name = load_test_set()
 class_filter = st.selectbox("True class", [ALL_CLASSES, *CLASS_NAMES], key="training_mistake_class")
 true_class = None if class_filter == ALL_CLASSES else CLASS_NAMES.index(class_filter)
@@ -121,7 +121,7 @@ st.html(figures_html([
 st.caption("Caption: true class → predicted class (the network's confidence).")
 
 # ---- The CNN beside simpler models.
-st.subheader("CNN vs simpler models")
+st.header("CNN vs simpler models")
 comparison = training.comparison_table()
 st.dataframe(
     comparison,
@@ -151,7 +151,7 @@ st.caption(
 )
 
 # ---- Robustness.
-st.subheader("Robustness to real inputs")
+st.header("Robustness to real inputs")
 robustness = load_robustness()
 if robustness is None:
     st.info(
@@ -252,7 +252,7 @@ def sessions_note(benchmark: dict) -> str:
     )
 
 
-st.subheader("Speed and memory")
+st.header("Speed and memory")
 benchmark = load_benchmark()
 if benchmark is None or "targets" not in benchmark:
     st.info("No benchmark in assets/ yet: `python -m bench.speed` measures speed, start-up, page times and memory.", icon=":material/info:")

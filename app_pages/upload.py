@@ -1,9 +1,11 @@
 """Upload: classify your own images, several at once, mark the item on a busy photo, download the results as CSV."""
 
+import numpy as np
 import streamlit as st
 
 from cnn.decode import FORMATS_IN_WORDS
 from cnn.render import upscale
+from ui.figures import show_picture
 from ui.layout import page_header
 from ui.loaders import require_model
 from ui.mark_item import mark_item
@@ -58,16 +60,19 @@ for file_result in file_results:
 
 good_results = [file_result for file_result in file_results if file_result.result is not None]
 if good_results:
-    st.subheader("Predictions")
+    st.header("Predictions")
 for position, file_result in enumerate(good_results):
     with st.container(border=True):
         photo_column, input_column, chart_column = st.columns([1, 1, 2], vertical_alignment="center")
-        photo_column.container(key=f"photo_{position}").image(file_result.thumbnail, caption=file_result.name)
-        input_column.image(upscale(file_result.model_input, INPUT_SCALE), caption="What the network sees")
+        with photo_column.container(key=f"photo_{position}"):
+            show_picture(np.asarray(file_result.thumbnail.convert("RGB")), f"Your photo {file_result.name}", file_result.name, photo=True)
+        with input_column:
+            show_picture(upscale(file_result.model_input, INPUT_SCALE), f"The 28x28 image the network sees for {file_result.name}",
+                         "What the network sees")  # fmt: skip
         with chart_column:
             show_prediction(file_result.result, unsure_tip="A photo of one item on a plain, light background works best.")
 
-st.subheader("All results")
+st.header("All results")
 table = results_table(file_results)
 st.dataframe(
     table,

@@ -3,6 +3,7 @@ driven by Playwright, the DOM the pages agree on, and drawing on the canvas with
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -81,3 +82,28 @@ def touch_stroke(page, points: list[tuple[float, float]], steps: int = 6) -> Non
         session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     finally:
         session.detach()
+
+
+# ---------------------------------------------------------------------------------------
+# Accessibility: axe-core (Deque's engine behind Lighthouse's audit), vendored from npm with its licence.
+
+AXE_SCRIPT = Path(__file__).resolve().parent.parent / "tests" / "vendor" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, and axe's best practices (heading order, landmarks, regions).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("moderate", *SERIOUS)) -> list[dict]:
+    """axe-core's findings on the page as it is now, of the given impacts: [{id, impact, help, targets}].
+    Component iframes (the drawing canvases) are left out: they are their libraries' own documents."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    results = page.evaluate(
+        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false, resultTypes: ['violations']})", AXE_TAGS
+    )
+    return [
+        {"id": rule["id"], "impact": rule["impact"], "help": rule["help"], "targets": [node["target"] for node in rule["nodes"]][:5],
+         "count": len(rule["nodes"])}
+        for rule in results["violations"]
+        if rule["impact"] in impacts
+    ]  # fmt: skip

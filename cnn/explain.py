@@ -90,3 +90,19 @@ def feature_maps(model_input: np.ndarray, model_name: str = DEFAULT_MODEL) -> di
 def grad_cam(model_input: np.ndarray, class_id: int | None = None, layer: str | None = None, model_name: str = DEFAULT_MODEL) -> np.ndarray:
     """Grad-CAM heatmap (28, 28) in 0..1 for the predicted class or class_id."""
     return explain(model_input, class_id, layer, model_name).heatmap
+
+
+def where_it_looked(heatmap: np.ndarray) -> str:
+    """Words for a Grad-CAM heatmap (H, W) in 0..1, for a screen reader: the third of the image, across and
+    down, that holds most of the heat, e.g. "it looked most at the bottom centre"."""
+    heat = np.asarray(heatmap, dtype=np.float32)
+    if heat.size == 0 or float(heat.sum()) <= 0:
+        return "no region stands out"
+    rows = np.array_split(np.arange(heat.shape[0]), 3)
+    columns = np.array_split(np.arange(heat.shape[1]), 3)
+    sums = np.array([[heat[np.ix_(row, column)].sum() for column in columns] for row in rows])  # (3, 3)
+    row, column = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    place = {(1, 1): "the centre"}.get(
+        (int(row), int(column)), f"the {('top', 'middle', 'bottom')[row]} {('left', 'centre', 'right')[column]}"
+    )
+    return f"it looked most at {place} of the image"

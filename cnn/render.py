@@ -6,9 +6,17 @@ import numpy as np
 
 PIXEL_SCALE = 10  # a 28x28 image shown 280x280: each model pixel is a crisp 10x10 block
 
-# Colour ramps as (position, RGB) anchors, interpolated linearly.
-HEAT_COLOURS = ((0.0, (0, 0, 140)), (0.35, (0, 160, 255)), (0.6, (90, 230, 90)), (0.8, (255, 210, 0)), (1.0, (220, 20, 20)))
-MAP_COLOURS = ((0.0, (10, 10, 30)), (0.3, (60, 40, 120)), (0.6, (40, 150, 140)), (0.85, (170, 220, 60)), (1.0, (255, 240, 90)))
+# Colour ramps as (position, RGB) anchors, interpolated linearly: matplotlib's perceptually uniform maps
+# (van der Walt and Smith), sampled every eighth. Brightness rises steadily from low to high, so intensity
+# reads right in grey and for colour-blind eyes, where a rainbow's yellow band looks hotter than its red.
+# Grad-CAM in inferno (black, purple, orange, pale yellow), feature maps in viridis (purple, teal, yellow).
+HEAT_COLOURS = tuple(zip(np.linspace(0.0, 1.0, 9).tolist(), (
+    (0, 0, 4), (31, 12, 72), (85, 15, 109), (136, 34, 106), (186, 54, 85), (227, 89, 51), (249, 140, 10), (249, 201, 50), (252, 255, 164),
+)))  # fmt: skip
+MAP_COLOURS = tuple(zip(np.linspace(0.0, 1.0, 9).tolist(), (
+    (68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142), (31, 158, 137), (53, 183, 121), (109, 205, 89), (253, 231, 37),
+)))  # fmt: skip
+HEAT_LEGEND = "dark: ignored, bright yellow: decisive"
 
 
 def as_uint8(image: np.ndarray) -> np.ndarray:

@@ -42,10 +42,15 @@ def run_page(page: str | None = None, session_state: dict | None = None) -> AppT
     return app.run()
 
 
+def html_bodies(app: AppTest) -> str:
+    """Every st.html block on the page, one string: the answers and the pictures with their alt text."""
+    return "".join(element.proto.body for element in app.get("html"))
+
+
 def headlines(app: AppTest) -> list[str]:
     """The prediction headlines of show_prediction() on the page: 'Label' or 'Not sure: maybe A, B or C?'."""
-    bodies = "".join(element.proto.body for element in app.get("html"))
-    return [html.unescape(text) for text in re.findall(r'<h3 class="prediction-headline">(.*?)</h3>', bodies)]
+    bodies = html_bodies(app)
+    return [html.unescape(text) for text in re.findall(r'<h2 class="prediction-headline">(.*?)</h2>', bodies)]
 
 
 def shows(app: AppTest, result: dict) -> bool:
@@ -289,7 +294,12 @@ def test_feature_maps_shows_every_conv_layer_and_grad_cam(sample, confident_indi
     assert app.button_group(key="maps_source").value == "Test image"
     assert app.button(key="maps_next")
     assert shows(app, expected)
-    assert any(f"Grad-CAM for {expected['prediction']}" in markdown.value for markdown in app.markdown)
+    pictures = html_bodies(app)
+    assert f"Grad-CAM for {expected['prediction']}</strong>" in pictures
+    assert re.search(
+        rf'alt="Grad-CAM for {re.escape(html.escape(expected["prediction"]))}: it looked most at [a-z ]+ of the image"', pictures
+    )
+    assert 'alt="The 28x28 image the network sees, enlarged"' in pictures
 
     conv_names = load_layers().conv_names
     layer_box = app.selectbox(key="maps_layer")
@@ -307,7 +317,7 @@ def test_feature_maps_shows_every_conv_layer_and_grad_cam(sample, confident_indi
     assert app.selectbox(key="maps_class").value == "The predicted class"
     app.selectbox(key="maps_class").set_value(CLASS_NAMES[other_class]).run()
     assert not app.exception
-    assert any(f"Grad-CAM for {CLASS_NAMES[other_class]}" in markdown.value for markdown in app.markdown)
+    assert f"Grad-CAM for {html.escape(CLASS_NAMES[other_class])}</strong>" in html_bodies(app)
 
 
 def page_maps(image: np.ndarray) -> dict:

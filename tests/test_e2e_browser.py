@@ -25,6 +25,7 @@ from bench.browser import (
     SCRIPT_FINISHED,
     T_SHIRT,
     TROUSERS,
+    axe_violations,
     chromium,
     draw_stroke,
     touch_stroke,
@@ -112,16 +113,32 @@ def open_page(tab, url: str, title: str, last_text: str) -> None:
 
 
 def wait_for_page(tab, title: str, last_text: str) -> None:
-    """The page's title and a text near its end are shown, its script run has finished, no exception box."""
+    """The page's title and a text near its end are shown, its script run has finished, no exception box,
+    and axe-core finds nothing moderate, serious or critical."""
     tab.locator("h1", has_text=title).first.wait_for()
     tab.get_by_text(last_text).first.wait_for()
     tab.wait_for_selector(SCRIPT_FINISHED)
     assert_no_exception(tab)
+    assert_accessible(tab)
 
 
 def assert_no_exception(tab) -> None:
     boxes = tab.locator(EXCEPTION)
     assert boxes.count() == 0, f"Streamlit exception on {tab.url}:\n{boxes.first.inner_text()}"
+
+
+def assert_sound(tab) -> None:
+    """After an interaction: no exception box and nothing for axe-core to find."""
+    assert_no_exception(tab)
+    assert_accessible(tab)
+
+
+def assert_accessible(tab) -> None:
+    """WCAG 2.1 A and AA and axe's best practices: no finding of moderate impact or worse (bench/browser.py)."""
+    findings = axe_violations(tab)
+    assert not findings, f"axe-core on {tab.url}:\n" + "\n".join(
+        f"{f['impact']} {f['id']} x{f['count']}: {f['help']} {f['targets']}" for f in findings
+    )
 
 
 def test_every_page_through_the_sidebar(app_url, page):
@@ -134,7 +151,7 @@ def test_every_page_through_the_sidebar(app_url, page):
         page.get_by_text("of 1 right").wait_for()
         page.get_by_role("button", name="Next").click()
         page.get_by_text("of 2 right").wait_for()
-        assert_no_exception(page)
+        assert_sound(page)
 
 
 def test_draw_a_shape_and_see_a_prediction(app_url, page):
@@ -155,7 +172,7 @@ def test_draw_a_shape_and_see_a_prediction(app_url, page):
         insights.get_by_text("conv6 7x7x128", exact=False).wait_for()  # every conv layer's tiles
         insights.get_by_text("Looks most like").wait_for()
         page.wait_for_selector(SCRIPT_FINISHED)
-        assert_no_exception(page)
+        assert_sound(page)
         page.set_viewport_size({"width": DESKTOP["width"], "height": 2000})  # the whole page in one picture
         page.wait_for_timeout(500)
         save_screenshot(page, "draw-desktop")
@@ -163,7 +180,7 @@ def test_draw_a_shape_and_see_a_prediction(app_url, page):
         # Undo takes the only stroke away, like Clear: the hint comes back.
         page.get_by_role("button", name="Undo", exact=True).click()
         prediction.get_by_text("prediction appears here").wait_for()
-        assert_no_exception(page)
+        assert_sound(page)
 
 
 # Bright pixels on the canvas, counted in the page: what the user sees drawn.
@@ -184,7 +201,7 @@ def test_draw_with_a_finger_on_a_phone(app_url, phone):
         prediction.get_by_text("What the network sees").wait_for()
         phone.locator(INSIGHTS).get_by_text("conv6 7x7x128", exact=False).wait_for()
         phone.wait_for_selector(SCRIPT_FINISHED)
-        assert_no_exception(phone)
+        assert_sound(phone)
         # On a phone the columns stack: the answer comes below the canvas, the views below the answer.
         canvas_box, answer_box = phone.locator(CANVAS).bounding_box(), prediction.bounding_box()
         insights_box = phone.locator(INSIGHTS).bounding_box()
@@ -211,7 +228,7 @@ def test_pants_drawn_stroke_by_stroke_as_people_draw_them(app_url, page):
             draw_stroke(page, scaled(stroke))
             page.wait_for_selector(SCRIPT_FINISHED)
         page.locator(PREDICTION).get_by_role("heading").filter(has_text="Trouser").wait_for()
-        assert_no_exception(page)
+        assert_sound(page)
 
 
 def test_the_drawing_survives_reruns_and_ctrl_z_undoes_a_stroke(app_url, page):
@@ -233,7 +250,7 @@ def test_the_drawing_survives_reruns_and_ctrl_z_undoes_a_stroke(app_url, page):
         canvas.focus()
         page.keyboard.press("Control+z")
         assert canvas.evaluate(COUNT_INK) == one_stroke
-        assert_no_exception(page)
+        assert_sound(page)
 
 
 def test_feature_maps_of_a_drawing(app_url, page):
@@ -246,10 +263,10 @@ def test_feature_maps_of_a_drawing(app_url, page):
         draw_stroke(page, TROUSERS)
         page.get_by_text("Grad-CAM for").first.wait_for()
         page.get_by_text("channels stay silent for this image").wait_for()  # the layer grid, the page's end
-        assert_no_exception(page)
+        assert_sound(page)
         page.get_by_role("button", name="Clear", exact=True).click()
         page.get_by_text("Draw an item or upload").wait_for()
-        assert_no_exception(page)
+        assert_sound(page)
 
 
 @pytest.fixture(scope="module")
@@ -269,9 +286,9 @@ def test_upload_an_image_and_see_its_label(app_url, page, bag_photo, tmp_path):
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files([good, bad])
         page.get_by_role("heading", name="Bag", exact=True).wait_for()
         page.locator('[data-testid="stAlert"]', has_text="broken.png").wait_for()
-        page.locator('[data-testid="stImage"]', has_text="my-bag.png").wait_for()  # the thumbnail's caption
+        page.locator("figure", has_text="my-bag.png").locator('img[alt*="my-bag.png"]').first.wait_for()  # the thumbnail, captioned
         page.get_by_role("button", name="Download the results (CSV)").wait_for()  # the last element: the run is done
-        assert_no_exception(page)
+        assert_sound(page)
 
 
 @pytest.fixture(scope="module")
@@ -310,7 +327,7 @@ def test_mark_a_worn_dress_with_a_box_and_see_dress(app_url, page, worn_dress, t
         page.get_by_text("Classified inside your box").wait_for()
         page.get_by_role("heading", name="Dress", exact=True).wait_for()
         page.wait_for_selector(SCRIPT_FINISHED)
-        assert_no_exception(page)
+        assert_sound(page)
         save_screenshot(page, "upload-mark-item")
 
 

@@ -144,3 +144,26 @@ def test_the_app_runs_blas_on_one_thread_per_session():
     completed = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "[1]"
+
+
+def test_grad_cam_is_put_in_words_for_a_screen_reader():
+    from cnn.explain import where_it_looked
+
+    heat = np.zeros((28, 28), np.float32)
+    heat[20:27, 10:18] = 1.0
+    assert where_it_looked(heat) == "it looked most at the bottom centre of the image"
+    heat = np.zeros((28, 28), np.float32)
+    heat[12:16, 12:16] = 1.0
+    assert where_it_looked(heat) == "it looked most at the centre of the image"
+    assert where_it_looked(np.zeros((28, 28))) == "no region stands out"
+
+
+@pytest.mark.parametrize("name", ["HEAT_COLOURS", "MAP_COLOURS"])
+def test_the_colour_maps_get_steadily_brighter(name):
+    """Perceptually ordered: lightness rises from low to high, so the maps read right in grey and for
+    colour-blind eyes (a rainbow's does not: its yellow is brighter than its red)."""
+    from cnn import render
+
+    ramp = render.colourise(np.linspace(0.0, 1.0, 64), getattr(render, name))
+    luminance = ramp @ np.array([0.2126, 0.7152, 0.0722])
+    assert (np.diff(luminance) > 0).all()

@@ -10,6 +10,7 @@ import html
 from dataclasses import dataclass
 
 import numpy as np
+import streamlit as st
 
 from cnn.render import png_data_url
 
@@ -22,7 +23,8 @@ FIGURES_STYLE = """<style>
 .figures .title { margin: 0 0 0.4rem; }
 .figures img { display: block; max-width: 100%; height: auto; image-rendering: pixelated; }
 .figures img + img { margin-top: 4px; }
-.figures figcaption { color: rgba(49, 51, 63, 0.6); font-size: 0.875rem; margin-top: 0.35rem; }
+.figures figcaption { color: #4B5563; font-size: 0.875rem; margin-top: 0.35rem; }  /* 7.6:1 on white */
+.figures.photos img { image-rendering: auto; }
 .figures table { border-collapse: collapse; font-size: 0.9rem; }
 .figures th, .figures td { text-align: left; padding: 0.2rem 1.2rem 0.2rem 0; border-bottom: 1px solid #E5E8EF; }
 </style>"""
@@ -62,8 +64,14 @@ def table_html(title: str, header: list[str], rows: list[list[str]], caption: st
     return f"<figure>{title_html(title)}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{caption_html(caption)}</figure>"
 
 
-def figures_html(*rows: list[str], gallery: bool = False) -> str:
+def figures_html(*rows: list[str], gallery: bool = False, photos: bool = False) -> str:
     """Rows of figures (each the HTML of figure_html or table_html), side by side where the screen is wide
-    enough and wrapped where it is not: one string for st.html. A gallery sets its pictures closer."""
-    row_class = "figures gallery" if gallery else "figures"
+    enough and wrapped where it is not: one string for st.html. A gallery sets its pictures closer; photos
+    are smoothed when scaled, where the model's few pixels stay square."""
+    row_class = "figures" + (" gallery" if gallery else "") + (" photos" if photos else "")
     return FIGURES_STYLE + "".join(f'<div class="{row_class}">{"".join(row)}</div>' for row in rows)
+
+
+def show_picture(picture: np.ndarray, alt: str, caption: str = "", title: str = "", photo: bool = False) -> None:
+    """One picture (uint8 (H, W) or (H, W, 3)) with its text alternative, which st.image cannot give."""
+    st.html(figures_html([figure_html(Figure(title, (picture,), alt, caption))], photos=photo))

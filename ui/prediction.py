@@ -32,9 +32,11 @@ def prediction_html(result: dict, show_all: bool = False, unsure_tip: str = "") 
         note = f"Its best guess, {best['label']}, gets only {best['probability']:.0%}: too little to name one class. {unsure_tip}"
     else:
         note = f"{best['probability']:.1%} sure"
+    # A live region: a screen reader reads the new answer ("Trouser", "97.0% sure") whenever it changes.
     return (
-        f'<h3 class="prediction-headline">{html.escape(headline(result))}</h3>'
-        f'<p class="prediction-note">{html.escape(note.strip())}</p>' + probability_bars(result, show_all)
+        f'<div class="prediction-answer" role="status" aria-live="polite" aria-atomic="true">'
+        f'<h2 class="prediction-headline">{html.escape(headline(result))}</h2>'
+        f'<p class="prediction-note">{html.escape(note.strip())}</p></div>' + probability_bars(result, show_all)
     )
 
 
@@ -49,7 +51,8 @@ BARS_STYLE = """<style>
 .probability-bars .winner .fill { background: #4C5FD5; }
 .probability-bars .value { text-align: right; font-variant-numeric: tabular-nums; }
 .prediction-headline { font-size: 1.75rem; font-weight: 700; line-height: 1.25; margin: 0 0 0.25rem; padding: 0; }
-.prediction-note { color: rgba(49, 51, 63, 0.6); font-size: 0.875rem; margin: 0 0 0.5rem; }
+.prediction-note { color: #4B5563; font-size: 0.875rem; margin: 0 0 0.5rem; }  /* 7.6:1 on white */
+.probability-bars .label.winner, .probability-bars .value.winner { font-weight: 700; }  /* not colour alone */
 </style>"""
 
 
@@ -69,7 +72,7 @@ def probability_bars(result: dict, show_all: bool = False) -> str:
             f'<span class="label{winner}">{html.escape(label)}</span>'
             f'<span class="track{winner}" role="meter" aria-label="{html.escape(label)}" aria-valuenow="{probability:.4f}" '
             f'aria-valuemin="0" aria-valuemax="1"><span class="fill" style="display:block;width:{100 * probability:.1f}%"></span></span>'
-            f'<span class="value">{probability:.1%}</span>'
+            f'<span class="value{winner}">{probability:.1%}</span>'
         )
     return BARS_STYLE + '<div class="probability-bars">' + "".join(rows) + "</div>"
 

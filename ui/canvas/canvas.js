@@ -27,7 +27,11 @@ function mount(root, size) {
   canvas.width = canvas.height = size; // the PNG sent is size x size, whatever the screen's pixel ratio
   canvas.tabIndex = 0;
   canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", "Drawing canvas: draw one clothing item with the mouse, a pen or a finger");
+  canvas.setAttribute(
+    "aria-label",
+    "Drawing canvas: draw one clothing item with the mouse, a pen or a finger. It cannot be drawn on with the keyboard: " +
+      "the Upload page classifies an image file and the Explore page a test image, both without a pointer.",
+  );
   const toolbar = document.createElement("div");
   toolbar.className = "sketch-toolbar";
   const undo = button("Undo", "Undo the last stroke (Ctrl+Z)");
