@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL
-from cnn.decode import decode_image
+from cnn.decode import decode_image, full_size, read_bytes
 from cnn.explain import explain, where_it_looked
 from cnn.predict import InvalidImageError, NothingDrawnError, predict_model_input, preprocess, resolve_model_name
 from cnn.render import HEAT_LEGEND, feature_map_grid, grad_cam_overlay, heat_legend, upscale
@@ -65,12 +65,13 @@ else:
     if upload is not None:
         box = None
         try:
+            photo = decode_image(read_bytes(upload.getvalue()))  # decoded once: marked and classified
             with st.expander("Busy photo? Drag a box around the item", icon=":material/crop_free:"):
                 try:
-                    box = mark_item(decode_image(upload.getvalue()), key=f"maps_mark_{upload.file_id}")
+                    box = mark_item(photo, key=f"maps_mark_{upload.file_id}", photo_size=full_size(photo))
                 except ValueError as error:  # too small to show on the canvas: classified whole
                     st.info(str(error), icon=":material/info:")
-            model_input = preprocess(upload.getvalue(), box=box)
+            model_input = preprocess(photo, box=box)
             caption = upload.name if box is None else f"{upload.name}, inside your box"
         except InvalidImageError as error:
             st.error(f"**{upload.name}**: {error}", icon=":material/broken_image:")

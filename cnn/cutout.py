@@ -42,11 +42,12 @@ class BoxedRegion:
     box: tuple[int, int, int, int]  # (left, top, width, height) within the region
 
 
-def boxed_region(width: int, height: int, box) -> BoxedRegion:
-    """Validate box = (left, top, width, height) in a width x height photo's pixels, clipped to the photo,
-    and add BOX_CONTEXT of context on every side: GrabCut learns the background from what lies around the box."""
+def boxed_region(width: int, height: int, box, scale: float = 1.0) -> BoxedRegion:
+    """Validate box = (left, top, width, height) in the photo's own pixels, `scale` times those of the width x
+    height image it was decoded to, clipped to the photo, and add BOX_CONTEXT of context on every side:
+    GrabCut learns the background from what lies around the box."""
     try:
-        left, top, box_width, box_height = (float(value) for value in box)
+        left, top, box_width, box_height = (float(value) / scale for value in box)
     except (TypeError, ValueError):
         raise InvalidImageError("The box must be four numbers: left, top, width and height in pixels.") from None
     if not all(math.isfinite(value) for value in (left, top, box_width, box_height)):

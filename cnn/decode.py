@@ -55,6 +55,7 @@ FORMATS_IN_WORDS = "PNG, JPEG, WebP, GIF, BMP, TIFF, AVIF or HEIC"
 # Leading bytes of the accepted formats: a file that starts like an image but cannot be opened is damaged.
 IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"RIFF", b"II*\x00", b"MM\x00*")
 ISO_MEDIA_TYPE = b"ftyp"  # AVIF and HEIC: bytes 4-8 of an ISO media file
+DECODED_SCALE = "decoded_scale"  # PIL info key: the photo's own size over the decoded one (a JPEG's draft)
 
 
 def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -76,7 +77,7 @@ def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
         image = decode_image(read_bytes(image))
     boxed = None
     if box is not None:
-        boxed = boxed_region(image.width, image.height, box)
+        boxed = boxed_region(image.width, image.height, box, image.info.get(DECODED_SCALE, 1.0))
         image = image.crop(boxed.region)
     if isinstance(image, np.ndarray):
         return array_to_planes(image)
@@ -87,6 +88,13 @@ def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
         inner = None if boxed is None else tuple(round(value * scale) for value in boxed.box)
         alpha = cut_out(working_rgb(working, grey), inner)
     return grey, alpha
+
+
+def full_size(image: Image.Image) -> tuple[int, int]:
+    """The photo's own (width, height), in whose pixels a box is given: larger than image.size for a big
+    JPEG decoded at a fraction of its size."""
+    scale = image.info.get(DECODED_SCALE, 1.0)
+    return round(image.width * scale), round(image.height * scale)
 
 
 def working_copy(image: Image.Image) -> Image.Image:
@@ -159,12 +167,15 @@ def decode_image(data: bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(opened), formats=ACCEPTED_FORMATS)
             check_pixel_count(image.width, image.height)
+            header_width = image.width
             if image.format == "JPEG":
                 # Let libjpeg decode a big photo at a fraction of its size: much faster, same 28x28 result.
                 image.draft(image.mode, (WORKING_SIZE, WORKING_SIZE))
             else:
                 check_decode_budget(image.format or "", image.width, image.height)
             image.load()
+            if image.width != header_width:  # a box is given in the photo's own pixels: remember the shrink
+                image.info[DECODED_SCALE] = header_width / image.width
             ImageOps.exif_transpose(image, in_place=True)  # in place: no copy for the usual unrotated image
             return image
     except InvalidImageError:

@@ -346,3 +346,20 @@ def test_a_model_loading_never_holds_up_another_and_each_loads_once(tmp_path):
     assert loads == ["slow"]  # the second caller waited for the first load instead of loading again
     predict_module.unload("slow-model")
     predict_module.unload("fast-model")
+
+
+def test_a_box_is_in_the_photos_own_pixels_even_when_a_big_jpeg_is_decoded_smaller(sample):
+    """A 4000-pixel JPEG is decoded at a fraction of its size; the box still means the photo's own pixels."""
+    from cnn.decode import decode_image, full_size
+
+    images, labels = sample
+    item = Image.fromarray(255 - images[0]).resize((1000, 1000), Image.Resampling.BICUBIC).convert("RGB")
+    photo = Image.new("RGB", (4000, 3000), (120, 90, 60))  # a brown floor
+    photo.paste(item, (2600, 1700))
+    data = encode(photo, "JPEG", quality=92)
+    decoded = decode_image(data)
+    assert decoded.width < 4000 and full_size(decoded) == (4000, 3000)
+    box = (2550, 1650, 1100, 1100)  # around the item, in the photo's pixels
+    boxed = predict(data, box=box)
+    assert boxed["prediction"] == predict(encode(item))["prediction"]
+    np.testing.assert_allclose(preprocess(decoded, box=box), preprocess(data, box=box), atol=1e-6)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from cnn.decode import UPLOAD_EXTENSIONS, decode_image, read_bytes
+from cnn.decode import UPLOAD_EXTENSIONS, decode_image, full_size, read_bytes
 from cnn.predict import InvalidImageError, classify
 
 UPLOAD_TYPES = UPLOAD_EXTENSIONS  # what every uploader takes (cnn/decode.py)
@@ -27,7 +27,7 @@ class FileResult:
     thumbnail: Image.Image | None = None
     error: str | None = None
     photo: Image.Image | None = None  # at most MARK_SIDE on a side, to mark the item on
-    photo_size: tuple[int, int] | None = None  # the decoded photo's (width, height): boxes are in its pixels
+    photo_size: tuple[int, int] | None = None  # the photo's own (width, height): boxes are in its pixels
 
 
 def classify_file(name: str, data: bytes, top_k: int = 3, box=None) -> FileResult:
@@ -38,7 +38,7 @@ def classify_file(name: str, data: bytes, top_k: int = 3, box=None) -> FileResul
         result, model_input, _ = classify(image, top_k=top_k, box=box)
     except InvalidImageError as error:
         return FileResult(name, error=str(error))
-    photo_size = image.size
+    photo_size = full_size(image)  # boxes are in the photo's own pixels, however it was decoded
     image.thumbnail((MARK_SIDE, MARK_SIDE))
     thumbnail = image.copy()
     thumbnail.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
