@@ -6,8 +6,11 @@ Starts `flask --app cnn.server run` (Werkzeug's threaded server) in a subprocess
 loopback port, so the server has its own interpreter and the client threads do not share its
 GIL; --url points it at a server that is already running instead (gunicorn, waitress...).
 Each request uploads a test-sample image as multipart field "file", the seed apps' contract.
-The client uses only the standard library's http.client. The run stops by itself after
-threads x requests requests; the exit status is 1 when any request failed.
+With --photos the uploads are what people send instead: product photos on plain and busy backgrounds
+(bench.robustness's renders, as JPEG, PNG or WebP) mixed with damaged files, which must get a 400; the
+server's memory (RSS) is sampled throughout, to show it stays steady. The client uses only the standard
+library's http.client. The run stops by itself after threads x requests requests; the exit status is 1
+when any request failed (a 5xx, a wrong status or a timeout).
 """
 
 import argparse
@@ -35,6 +38,8 @@ from cnn.data import load_test_sample
 
 DEFAULT_OUT = PROJECT_DIR / "assets" / "loadtest.json"
 PAYLOAD_IMAGES = 32  # distinct images cycled through, so no cache anywhere could help
+BAD_SHARE = 4  # with --photos, every BAD_SHARE-th upload is a damaged file
+RSS_SAMPLE_SECONDS = 0.5
 REQUEST_TIMEOUT_SECONDS = 60
 MAX_ERROR_EXAMPLES = 5
 
@@ -54,6 +59,33 @@ def payloads(count: int = PAYLOAD_IMAGES) -> list[bytes]:
     return files
 
 
+def photo_payloads(count: int = PAYLOAD_IMAGES) -> list[tuple[bytes, int]]:
+    """(file, expected HTTP status): rendered product photos, plain and busy, and every BAD_SHARE-th a damaged file."""
+    import numpy as np
+
+    from bench.robustness import render_photo, render_textured
+
+    images, _ = load_test_sample()
+    files = []
+    for index, image in enumerate(images[:count]):
+        rng = np.random.default_rng([7, index])
+        photo = (render_textured if index % 2 else render_photo)(image, rng)
+        if index % BAD_SHARE == BAD_SHARE - 1:
+            files.append((photo[: len(photo) // 3] if index % 8 == 3 else bytes(rng.integers(0, 256, 2000, dtype=np.uint8)), 400))
+        else:
+            files.append((photo, 200))
+    return files
+
+
+def server_rss_mb(pid: int) -> float | None:
+    """The resident memory of a process, from /proc (Linux); None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
 def multipart_body(png: bytes) -> tuple[bytes, str]:
     """A multipart/form-data body with the image in field "file", and its Content-Type."""
     boundary = uuid.uuid4().hex
@@ -66,21 +98,23 @@ def multipart_body(png: bytes) -> tuple[bytes, str]:
 
 
 def client_thread(
-    base_url: str, bodies: list[tuple[bytes, str]], count: int, start: threading.Barrier, latencies: list, errors: list
+    base_url: str, bodies: list[tuple[bytes, str, int]], count: int, start: threading.Barrier, latencies: list, errors: list
 ) -> None:
     address = urlsplit(base_url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=REQUEST_TIMEOUT_SECONDS)
     start.wait()
     for request_number in range(count):
-        body, content_type = bodies[request_number % len(bodies)]
+        body, content_type, expected = bodies[request_number % len(bodies)]
         began = time.perf_counter()
         try:
             connection.request("POST", "/predict", body=body, headers={"Content-Type": content_type})
             response = connection.getresponse()
             answer = response.read()
             elapsed = time.perf_counter() - began
-            if response.status != 200:
-                errors.append(f"HTTP {response.status}: {answer[:200].decode(errors='replace')}")
+            if response.status != expected:
+                errors.append(f"HTTP {response.status}, expected {expected}: {answer[:200].decode(errors='replace')}")
+            elif expected != 200:
+                latencies.append(elapsed)  # a clear error, as it should be
             elif json.loads(answer).get("prediction") not in CLASS_NAMES:
                 errors.append(f"Unexpected answer: {answer[:200].decode(errors='replace')}")
             else:
@@ -91,10 +125,22 @@ def client_thread(
     connection.close()
 
 
-def run_load_test(base_url: str, threads: int, requests_per_thread: int) -> dict:
-    """Send threads x requests_per_thread uploads at once and measure them."""
-    bodies = [multipart_body(png) for png in payloads()]
+def run_load_test(base_url: str, threads: int, requests_per_thread: int, photos: bool = False, server_pid: int | None = None) -> dict:
+    """Send threads x requests_per_thread uploads at once and measure them (and the server's memory, given its pid)."""
+    files = photo_payloads() if photos else [(png, 200) for png in payloads()]
+    bodies = [(*multipart_body(data), expected) for data, expected in files]
     latencies, errors = [], []
+    rss_samples: list[float] = []
+    sampling = threading.Event()
+
+    def sample_rss() -> None:
+        while server_pid is not None and not sampling.wait(RSS_SAMPLE_SECONDS):
+            rss = server_rss_mb(server_pid)
+            if rss is not None:
+                rss_samples.append(rss)
+
+    sampler = threading.Thread(target=sample_rss, daemon=True)
+    sampler.start()
     start = threading.Barrier(threads + 1)
     workers = [
         threading.Thread(target=client_thread, args=(base_url, bodies, requests_per_thread, start, latencies, errors))
@@ -107,6 +153,8 @@ def run_load_test(base_url: str, threads: int, requests_per_thread: int) -> dict
     for worker in workers:
         worker.join()
     seconds = time.perf_counter() - began
+    sampling.set()
+    sampler.join()
 
     latencies.sort()
     total = threads * requests_per_thread
@@ -129,6 +177,10 @@ def run_load_test(base_url: str, threads: int, requests_per_thread: int) -> dict
         "seconds": round(seconds, 3),
         "throughput_rps": round(total / seconds, 1),
         "latency_ms": latency_ms,
+        "bad_files": sum(expected != 200 for _, _, expected in bodies) * total // len(bodies),
+        "server_rss_mb": (
+            {"first": round(rss_samples[0]), "last": round(rss_samples[-1]), "max": round(max(rss_samples))} if rss_samples else None
+        ),
     }
 
 
@@ -142,20 +194,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300, help="requests per thread (default 300)")
     parser.add_argument("--url", help="test a server already running at this base URL instead of starting one")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON report (default {DEFAULT_OUT})")
+    parser.add_argument("--photos", action="store_true", help="plain and busy product photos and damaged files, not 28x28 images")
     args = parser.parse_args(argv)
     if args.threads < 1 or args.requests < 1:
         parser.error("--threads and --requests must be at least 1")
 
     if args.url:
         server_description = f"already running at {args.url}"
-        report = run_load_test(args.url.rstrip("/"), args.threads, args.requests)
+        report = run_load_test(args.url.rstrip("/"), args.threads, args.requests, args.photos)
     else:
-        with running_flask() as (base_url, *_):
+        with running_flask() as (base_url, process, *_):
             server_description = "Werkzeug threaded server, subprocess: " + shlex.join(["python", *flask_command(0)[1:-2]])
-            report = run_load_test(base_url, args.threads, args.requests)
+            report = run_load_test(base_url, args.threads, args.requests, args.photos, process.pid)
 
+    uploads = (
+        "rendered product photos on plain and busy backgrounds (JPEG, PNG, WebP), 1 in 4 a damaged file expecting 400"
+        if args.photos
+        else "28x28 PNG test images"
+    )
     report = {
-        "endpoint": "POST /predict (multipart field 'file', 28x28 PNG test images)",
+        "endpoint": f"POST /predict (multipart field 'file', {uploads})",
         "server": server_description,
         "model": DEFAULT_MODEL,
         "assets_dir": str(ASSETS_DIR),
@@ -173,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput  {report['throughput_rps']} req/s over {report['seconds']} s")
     if report["latency_ms"]:
         print(f"latency     p50 {report['latency_ms']['p50']} ms, p99 {report['latency_ms']['p99']} ms")
+    if report["server_rss_mb"]:
+        print(f"server RSS  {report['server_rss_mb']} MB (first, last and max sample)")
     print(f"report      {args.out}")
     return 1 if report["errors"] else 0
 

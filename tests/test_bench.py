@@ -161,3 +161,16 @@ def test_flask_load_test_runs_and_counts_every_request(tmp_path):
     assert report["requests"] == 10 and report["errors"] == 0
     assert positive(report["throughput_rps"])
     assert_latency(report["latency_ms"] | {"calls": report["requests"]})
+
+
+def test_flask_load_test_with_photos_and_damaged_files(tmp_path):
+    """--photos: plain and busy photos answered 200, damaged files 400 (counted as right), the server's memory sampled."""
+    from bench.loadtest import main
+
+    out = tmp_path / "loadtest.json"
+    assert main(["--photos", "--threads", "2", "--requests", "8", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["requests"] == 16 and report["errors"] == 0 and report["bad_files"] == 4
+    assert "damaged" in report["endpoint"]
+    rss = report["server_rss_mb"]
+    assert rss is None or 0 < rss["first"] <= rss["max"]  # None off Linux

@@ -264,6 +264,10 @@ def test_feature_maps_of_a_drawing(app_url, page):
         page.get_by_text("Grad-CAM for").first.wait_for()
         page.get_by_text("channels stay silent for this image").wait_for()  # the layer grid, the page's end
         assert_sound(page)
+        page.set_viewport_size({"width": DESKTOP["width"], "height": 1800})  # Grad-CAM and the maps in one picture
+        page.wait_for_timeout(500)
+        save_screenshot(page, "feature-maps-desktop")
+        page.set_viewport_size(DESKTOP)
         page.get_by_role("button", name="Clear", exact=True).click()
         page.get_by_text("Draw an item or upload").wait_for()
         assert_sound(page)
@@ -329,6 +333,14 @@ def test_mark_a_worn_dress_with_a_box_and_see_dress(app_url, page, worn_dress, t
         page.wait_for_selector(SCRIPT_FINISHED)
         assert_sound(page)
         save_screenshot(page, "upload-mark-item")
+
+
+def test_feature_maps_of_a_test_image_on_a_phone(app_url, phone):
+    with screenshot_on_failure(phone, "feature_maps_phone"):
+        open_page(phone, f"{app_url}/Feature_maps", *PAGES[3][1:])
+        phone.get_by_text("Grad-CAM for").first.scroll_into_view_if_needed()
+        assert_sound(phone)
+        save_screenshot(phone, "feature-maps-phone")
 
 
 def test_the_flask_page_classifies_an_upload_under_its_content_security_policy(browser, bag_photo, tmp_path):
