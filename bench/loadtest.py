@@ -177,7 +177,7 @@ def run_load_test(base_url: str, threads: int, requests_per_thread: int, photos:
         "seconds": round(seconds, 3),
         "throughput_rps": round(total / seconds, 1),
         "latency_ms": latency_ms,
-        "bad_files": sum(expected != 200 for _, _, expected in bodies) * total // len(bodies),
+        "bad_files": threads * sum(bodies[number % len(bodies)][2] != 200 for number in range(requests_per_thread)),
         "server_rss_mb": (
             {"first": round(rss_samples[0]), "last": round(rss_samples[-1]), "max": round(max(rss_samples))} if rss_samples else None
         ),
