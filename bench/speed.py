@@ -303,9 +303,8 @@ def bench_training(settings: Settings) -> dict:
 
     from cnn.augment import Augmenter
     from cnn.data import load_fashion_mnist
-    from cnn.model import build_model
     from cnn.registry import MODELS
-    from cnn.train import VALIDATION_SIZE, WEIGHT_DECAY, make_dataset, split_validation
+    from cnn.train import VALIDATION_SIZE, compiled_model, make_dataset, split_validation
 
     (x_full, y_full), _ = load_fashion_mnist()
     (x_train, y_train), _ = split_validation(x_full, y_full, VALIDATION_SIZE, SEED)
@@ -320,19 +319,13 @@ def bench_training(settings: Settings) -> dict:
 
     results = {}
     for spec in MODELS:
-        model_name, learning_rate, batch_size, augment = spec.name, spec.peak_learning_rate, spec.batch_size, spec.augment
+        model_name, batch_size, augment = spec.name, spec.batch_size, spec.augment
         keras.utils.set_random_seed(SEED)
         augmenter = Augmenter(SEED) if augment else None
         dataset = make_dataset(x_train, y_train, batch_size, augmenter, shuffle_seed=SEED).repeat()
-        model = build_model(model_name)
-        # The training run's optimizer and loss; the learning-rate schedule does not change the cost of a step.
-        model.compile(
-            optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=WEIGHT_DECAY),
-            loss=keras.losses.SparseCategoricalCrossentropy(),
-            metrics=["accuracy"],
-        )
         timer = StepTimer()
         steps = settings.training_warmup_steps + settings.training_steps
+        model = compiled_model(model_name, epochs=1, steps_per_epoch=steps)  # the training run's model, optimizer and loss
         model.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[timer], verbose=0)
         seconds = timer.ended - timer.started
         results[model_name] = {
