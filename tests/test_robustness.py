@@ -89,3 +89,12 @@ def test_report_checks_every_target_and_predict_keeps_clean_accuracy(test_set):
     assert busy["worn"]["count"] < 40  # garments only
     assert report["doodles"]["overall"]["count"] == sum(len(category.styles) for category in CATEGORIES)
     assert all(0.0 <= entry["wrong_flagged"] <= 1.0 for entry in report["sets"] if entry["wrong_flagged"] is not None)
+
+
+def test_a_photo_of_no_item_at_all_is_not_named_with_confidence():
+    """A bare floor, fabric or outdoor scene is none of the ten: "not one of my ten", never a confident Bag."""
+    from bench.robustness import photo_bytes, texture
+    from cnn.predict import predict
+
+    results = [predict(photo_bytes(texture(rng, 300, 300), rng)) for rng in (np.random.default_rng([5, index]) for index in range(12))]
+    assert sum(result["unsure_reason"] == "unlike_training" for result in results) >= 10, [r["headline"] for r in results]
