@@ -127,13 +127,20 @@ def render_cutout(image: np.ndarray, rng: np.random.Generator) -> bytes:
 GARMENTS = (0, 2, 3, 4, 6)  # tops, dresses and coats: what people wear on the body and fold
 
 
-def texture(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
-    """(height, width, 3) float in 0..1: wooden planks, a woven fabric or an outdoor scene."""
+LIGHT_WOOD = 3  # texture()'s kind for pale oak or birch planks
+
+
+def texture(rng: np.random.Generator, width: int, height: int, kind: int | None = None) -> np.ndarray:
+    """(height, width, 3) float in 0..1: wooden planks, a woven fabric or an outdoor scene (kind 0-2, random
+    if None), or light wooden planks (LIGHT_WOOD)."""
     rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
-    kind = int(rng.integers(0, 3))
-    if kind == 0:  # wood: planks with grain
+    kind = int(rng.integers(0, 3)) if kind is None else kind
+    if kind in (0, LIGHT_WOOD):  # wood: planks with grain
         plank = rng.uniform(40, 90)
-        base = np.array([rng.uniform(0.45, 0.7), rng.uniform(0.3, 0.45), rng.uniform(0.15, 0.3)], dtype=np.float32)
+        if kind == LIGHT_WOOD:
+            base = np.array([rng.uniform(0.78, 0.9), rng.uniform(0.64, 0.76), rng.uniform(0.46, 0.6)], dtype=np.float32)
+        else:
+            base = np.array([rng.uniform(0.45, 0.7), rng.uniform(0.3, 0.45), rng.uniform(0.15, 0.3)], dtype=np.float32)
         grain = 0.08 * np.sin(
             2 * np.pi * (cols / rng.uniform(6, 14) + 0.6 * smooth_noise(rng, max(width, height), 5, 1.0)[:height, :width])
         )
@@ -154,11 +161,11 @@ def texture(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
     return np.clip(scene + blotches, 0, 1).astype(np.float32)
 
 
-def composite(background: np.ndarray, image: np.ndarray, rng: np.random.Generator, box) -> np.ndarray:
-    """The item, coloured as on a product page, laid over the background at box (width, height, left, top)."""
+def composite(background: np.ndarray, image: np.ndarray, rng: np.random.Generator, box, colour: np.ndarray | None = None) -> np.ndarray:
+    """The item, coloured as on a product page (or in `colour`), laid over the background at box (width, height, left, top)."""
     width, height, left, top = box
     amount = upscale(image, width, height)[..., None]
-    colour = item_colour(rng)
+    colour = item_colour(rng) if colour is None else colour
     silhouette = np.clip(amount / 0.1, 0.0, 1.0)  # the item's own outline, soft by a pixel or two
     item = 1.0 - amount * (1.0 - colour)  # its look on white: the studio shading of the dataset
     photo = background.copy()
@@ -178,6 +185,15 @@ def render_textured(image: np.ndarray, rng: np.random.Generator) -> bytes:
     side = min(frame_width, frame_height)
     box = random_item_box(rng, frame_width, frame_height, int(side * 0.5), int(side * 0.85), distortion=1.0)
     return photo_bytes(composite(texture(rng, frame_width, frame_height), image, rng, box), rng)
+
+
+def render_light_wood(image: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A grey or black item on pale wooden planks: little contrast in colour, the grain as strong as the item's edges."""
+    frame_width, frame_height = int(rng.integers(240, 500)), int(rng.integers(240, 500))
+    side = min(frame_width, frame_height)
+    box = random_item_box(rng, frame_width, frame_height, int(side * 0.5), int(side * 0.85), distortion=1.0)
+    colour = np.full(3, rng.uniform(0.4, 0.6) if rng.random() < 0.5 else rng.uniform(0.04, 0.15), np.float32)  # grey or black
+    return photo_bytes(composite(texture(rng, frame_width, frame_height, LIGHT_WOOD), image, rng, box, colour), rng)
 
 
 def render_worn(image: np.ndarray, rng: np.random.Generator) -> bytes:
@@ -331,6 +347,7 @@ INPUT_SETS = (
     InputSet("outline_sketch", "outline traced with a 3-16 px pen on the 280x280 canvas, no fill", render_outline_sketch, True),
     InputSet("mouse_sketch", "outline drawn with a mouse: wobbly strokes with gaps", render_mouse_sketch, True),
     InputSet("textured", "item on wooden planks, a woven fabric or outdoors (busy background)", render_textured, False),
+    InputSet("light_wood", "a grey or black item on pale wooden planks", render_light_wood, False),
     InputSet("worn", "garment worn on a simple figure, outdoors or on a plain wall (tops, dresses, coats)", render_worn, False, GARMENTS),
     InputSet(
         "worn_boxed",
