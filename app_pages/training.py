@@ -194,19 +194,20 @@ else:
         st.markdown(
             "**Real doodles by members of the public** (Quick, Draw! by Google, CC BY 4.0: "
             "[quickdraw.withgoogle.com/data](https://quickdraw.withgoogle.com/data)), sent through the Draw page's path. "
-            "No one on this project drew or chose them; the drawing model trained on a fixed half of the trousers and "
-            f"T-shirts, and these figures are the other half only. Top-1 **{known['top1']:.1%}**, top-3 {known['top3']:.1%}; "
+            "No one on this project drew or chose them; the drawing model trained on a fixed half of each category (the "
+            "socks, hats and bow ties as none of the ten), and these figures are the other half only. "
+            f"Top-1 **{known['top1']:.1%}**, top-3 {known['top3']:.1%}; "
             f'{known["right_flagged"]:.0%} of the right answers flagged "not sure". Of {never["count"]:,} drawings of things '
-            f"it was never taught (socks, hats, bow ties), **{never['flagged']:.0%}** are flagged instead of named."
+            f"that are none of the ten (socks, hats, bow ties), **{never['flagged']:.0%}** are flagged instead of named."
         )
         rows = [{"drawings": name, "count": entry["count"], "top-1": entry["top1"], "top-3": entry["top3"],
-                 "right flagged unsure": entry["right_flagged"], "flagged (never taught)": None}
+                 "right flagged unsure": entry["right_flagged"], "flagged (none of the ten)": None}
                 for name, entry in real["known"].items()]  # fmt: skip
-        rows += [{"drawings": f"{name} (never taught)", "count": entry["count"], "top-1": None, "top-3": None,
-                  "right flagged unsure": None, "flagged (never taught)": entry["flagged"]}
+        rows += [{"drawings": f"{name} (none of the ten)", "count": entry["count"], "top-1": None, "top-3": None,
+                  "right flagged unsure": None, "flagged (none of the ten)": entry["flagged"]}
                  for name, entry in real["out_of_scope"].items()]  # fmt: skip
         st.dataframe(rows, hide_index=True, width="stretch", column_config={
-            name: st.column_config.NumberColumn(name, format="percent") for name in ("top-1", "top-3", "right flagged unsure", "flagged (never taught)")
+            name: st.column_config.NumberColumn(name, format="percent") for name in ("top-1", "top-3", "right flagged unsure", "flagged (none of the ten)")
         })  # fmt: skip
     doodles = robustness.get("doodles")
     if doodles:

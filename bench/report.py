@@ -98,10 +98,10 @@ def real_doodles_section(real: dict | None) -> list[str]:
     return [
         f"### Real doodles (`python -m bench.real_doodles`, in the same run; model `{real['model']}`)",
         f"{REAL_DOODLES_CREDIT}, sent through `predict(png, sketch=True)` as the Draw page sends a canvas. The drawing model "
-        "trained on a fixed half of the trousers and T-shirts (chosen by a hash of the file name, `cnn/quickdraw.py`); "
-        "these figures are the other half only.",
+        "trained on a fixed half of each category, the socks, hats and bow ties as none of the ten (chosen by a hash of the "
+        "file name, `cnn/quickdraw.py`); these figures are the other half only.",
         table(["item", "drawings", "top-1", "top-3", "wrong flagged unsure", "right flagged unsure"], known_rows),
-        'Things it was never taught: flagged "not sure" (all reasons) and as unlike everything it learnt from, and its most frequent answers.',
+        'Things that are none of the ten: flagged "not sure" (all reasons) and as unlike everything it learnt from, and its most frequent answers.',
         table(["item", "drawings", "flagged", "flagged as unlike the training data", "answers"], never_rows),
     ]
 
@@ -177,7 +177,7 @@ def summary(robustness: dict | None, benchmark: dict | None) -> str:
             known, never = real["known_overall"], real["out_of_scope_overall"]
             lines.append(f"**Real doodles** ({REAL_DOODLES_CREDIT}; held-out half): trousers and T-shirts top-1 {percent(known['top1'])}, "
                          f"top-3 {percent(known['top3'])}, {percent(known['right_flagged'], 0)} of the right answers flagged \"not sure\"; "
-                         f"of {never['count']:,} socks, hats and bow ties, which it was never taught, {percent(never['flagged'], 0)} flagged "
+                         f"of {never['count']:,} socks, hats and bow ties (none of the ten), {percent(never['flagged'], 0)} flagged "
                          "instead of named. Per item: [`docs/performance.md`](docs/performance.md).")  # fmt: skip
     if benchmark and benchmark.get("app"):
         app = benchmark["app"]

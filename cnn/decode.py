@@ -61,7 +61,7 @@ DECODED_SCALE = "decoded_scale"  # PIL info key: the photo's own size over the d
 def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
     """Any accepted input -> (grey, alpha or None), each (H, W) float32 in 0..1; no alpha if it is opaque.
 
-    box (left, top, width, height) in the image's pixels: the item is inside it. An opaque photo on a
+    box (left, top, width, height) in the photo's own pixels (see full_size): the item is inside it. An opaque photo on a
     busy background, or with a box, gets its item cut out as the alpha plane (cnn/cutout.py).
     """
     if image is None:

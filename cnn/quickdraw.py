@@ -2,7 +2,7 @@
 
 The sample (`../shared/data/quickdraw-sample/`, or $QUICKDRAW_DIR) holds 64x64 renders, black strokes
 on white, of drawings by members of the public: trousers and T-shirts, two of the ten classes, and
-socks, hats and bow ties, which the app was never taught. It lives beside the repository, never in
+socks, hats and bow ties, which are none of the ten. It lives beside the repository, never in
 it (its README asks so). The drawing model trains on a fixed half of every category: the trousers and
 T-shirts as their classes, the socks, hats and bow ties as "none of the ten" (outlier exposure, see
 cnn/outliers.py). Every figure is reported on the other half (`held_out`), chosen by a hash of the file
@@ -32,7 +32,7 @@ TRAINING_SHARE = 0.5  # of the drawings of each category: the rest is held out f
 class RealDoodle:
     file: str  # relative to the sample's folder, e.g. "pants/aeq.png"
     category: str  # Quick, Draw!'s word: pants, t-shirt, sock, hat, bowtie
-    class_id: int | None  # the Fashion-MNIST class, None for what the app was never taught
+    class_id: int | None  # the Fashion-MNIST class, None for what is none of the ten
 
     @property
     def for_training(self) -> bool:
