@@ -1,6 +1,7 @@
 """Upload: classify your own images, several at once, mark the item on a busy photo, download the results as CSV."""
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from cnn.decode import FORMATS_IN_WORDS
@@ -9,7 +10,7 @@ from ui.figures import show_picture
 from ui.layout import page_header
 from ui.loaders import require_model
 from ui.mark_item import mark_item
-from ui.prediction import share_column, show_prediction
+from ui.prediction import show_prediction
 from ui.upload import UPLOAD_TYPES, classified_file, results_table
 
 INPUT_SCALE = 5  # the 28x28 model input shown 140x140
@@ -74,12 +75,8 @@ for position, file_result in enumerate(good_results):
 
 st.header("All results")
 table = results_table(file_results)
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={"confidence": share_column("confidence")},
-)
+# A plain HTML table with column and row headers (the file names), which a screen reader reads cell by cell.
+st.table(table.assign(confidence=[f"{value:.1%}" if pd.notna(value) else "" for value in table["confidence"]]).set_index("file"))
 st.download_button(
     "Download the results (CSV)",
     data=table.to_csv(index=False).encode(),

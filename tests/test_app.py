@@ -260,8 +260,9 @@ def test_upload_classifies_each_file_and_names_the_bad_one(sample, confident_ind
     ).run()
     assert not app.exception
     assert len(app.error) == 1 and "notes.png" in app.error[0].value
-    table = app.dataframe[0].value
+    table = app.table[0].value.reset_index()  # a plain table, the file names as row headers
     assert list(table["file"]) == ["bag.png", "notes.png", "trousers.jpg"]
+    assert table["confidence"][1] == "" and table["confidence"][0].endswith("%")
     assert table["prediction"][0] == predict(bag_png)["prediction"] == "Bag"
     assert table["prediction"][2] == predict(trouser_jpeg)["prediction"] == "Trouser"
     assert "not an image" in table["error"][1]
