@@ -50,6 +50,7 @@ else:
     loss_column.vega_lite_chart(training.history_chart(history, "loss", metrics.get("best_epoch")), width="stretch")
     accuracy_column.vega_lite_chart(training.history_chart(history, "accuracy", metrics.get("best_epoch")), width="stretch")
     st.caption(
+        training.history_summary(history, "accuracy", metrics.get("best_epoch")) + " "
         f"{len(history['loss'])} epochs on {metrics['train_size']:,} training images, checked on {metrics['val_size']:,} "
         f"held-out validation images after each one. The dashed line marks epoch {metrics['best_epoch']}, whose "
         "weights were kept. Training loss far below validation loss would mean the network memorises instead of "

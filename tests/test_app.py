@@ -539,3 +539,17 @@ def test_the_upload_page_classifies_each_file_and_box_once(sample, monkeypatch):
         upload.classified_file("coat.png", data, box=box)
     assert calls == [None, (2, 2, 100, 100)]
     assert first.photo_size == (140, 140) and first.photo.size == (140, 140)  # small photos keep their size
+
+
+def test_charts_say_what_they_show_in_words():
+    """A chart's Vega-Lite description is its accessible name: a screen reader reads it instead of the pixels."""
+    from ui import training
+
+    history = {"loss": [0.9, 0.4], "val_loss": [0.8, 0.5], "accuracy": [0.7, 0.9], "val_accuracy": [0.72, 0.88]}
+    assert training.history_chart(history, "accuracy", 2)["description"] == (
+        "Learning curve: Training accuracy from 70.0% after epoch 1 to 90.0% after epoch 2, validation accuracy from "
+        "72.0% after epoch 1 to 88.0% after epoch 2; the weights of epoch 2 were kept."
+    )
+    matrix = np.eye(10, dtype=int) * 9 + 1
+    assert "1,000 test images" in training.confusion_chart(matrix.tolist(), False)["description"]
+    assert "900 on the diagonal" in training.confusion_chart(matrix.tolist(), False)["description"]

@@ -37,7 +37,17 @@ def history_chart(history: dict, metric: str, best_epoch: int | None = None) -> 
     if best_epoch is not None:
         layers.append({"mark": {"type": "rule", "strokeDash": [4, 4], "color": "grey"},
                        "data": {"values": [{"epoch": best_epoch}]}, "encoding": {"x": {"field": "epoch", "type": "quantitative"}}})  # fmt: skip
-    return {"data": {"values": values}, "layer": layers, "height": 280}
+    # Vega-Lite's description becomes the chart's accessible name: what a screen reader says for it.
+    return {"description": history_summary(history, metric, best_epoch), "data": {"values": values}, "layer": layers, "height": 280}
+
+
+def history_summary(history: dict, metric: str, best_epoch: int | None = None) -> str:
+    """The learning curve in one sentence: where each split started and ended, and the kept epoch."""
+    shown = "{:.1%}" if metric == "accuracy" else "{:.3f}"
+    parts = [f"{split} {metric} from {shown.format(history[key][0])} after epoch 1 to {shown.format(history[key][-1])} after epoch {len(history[key])}"
+             for split, key in (("Training", metric), ("validation", f"val_{metric}"))]  # fmt: skip
+    kept = f"; the weights of epoch {best_epoch} were kept" if best_epoch else ""
+    return f"Learning curve: {', '.join(parts)}{kept}."
 
 
 def confusion_chart(matrix: list[list[int]], normalise: bool) -> dict:
@@ -80,7 +90,10 @@ def confusion_chart(matrix: list[list[int]], normalise: bool) -> dict:
             "color": {"condition": {"test": "datum.share > 0.5", "value": "white"}, "value": "#1f2937"},
         },
     }
-    return {"data": {"values": values}, "layer": [heat, text], "height": 430}
+    correct = int(np.trace(counts))
+    description = (f"Confusion matrix of {int(counts.sum()):,} test images, true classes in rows, answers in columns: "
+                   f"{correct:,} on the diagonal (right); the per-class table beside it has the same figures as text.")  # fmt: skip
+    return {"description": description, "data": {"values": values}, "layer": [heat, text], "height": 430}
 
 
 def per_class_table(metrics: dict) -> pd.DataFrame:
