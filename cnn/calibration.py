@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-RIGHT_FLAGGED = 0.10  # the share of right held-out answers the threshold flags
+RIGHT_FLAGGED = 0.10  # the share of right held-out answers the threshold flags, unless the model's spec says otherwise
 UNLIKE_FLAGGED = 0.05  # the share of held-out inputs the distance threshold calls unlike the training data
 LOW_CONFIDENCE = "low_confidence"
 UNLIKE_TRAINING = "unlike_training"
@@ -77,8 +77,8 @@ def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> fl
     return float(-np.mean(np.log(np.maximum(probabilities[np.arange(len(labels)), labels], SMALLEST))))
 
 
-def fit_unsure_rule(probabilities: np.ndarray, labels: np.ndarray, held_out: str) -> UnsureRule:
-    """The temperature that best fits the held-out answers, and the threshold that flags RIGHT_FLAGGED of the right ones."""
+def fit_unsure_rule(probabilities: np.ndarray, labels: np.ndarray, held_out: str, right_flagged: float = RIGHT_FLAGGED) -> UnsureRule:
+    """The temperature that best fits the held-out answers, and the threshold that flags right_flagged of the right ones."""
     if len(labels) == 0:
         raise ValueError("No held-out images to calibrate on.")
     losses = [negative_log_likelihood(with_temperature(probabilities, t), labels) for t in TEMPERATURES]
@@ -86,7 +86,7 @@ def fit_unsure_rule(probabilities: np.ndarray, labels: np.ndarray, held_out: str
     calibrated = with_temperature(probabilities, temperature)
     right = calibrated.argmax(axis=1) == labels
     confidences = calibrated.max(axis=1)[right]
-    unsure_below = float(np.quantile(confidences, RIGHT_FLAGGED)) if len(confidences) else 1.0
+    unsure_below = float(np.quantile(confidences, right_flagged)) if len(confidences) else 1.0
     return UnsureRule(round(temperature, 4), round(unsure_below, 4), held_out)
 
 

@@ -322,7 +322,7 @@ def export_and_evaluate(model, model_name: str, out_dir: Path, test, held_out, t
     x_held_out, y_held_out = held_out
     held_out_name = "validation doodles" if spec.training_data == DRAWINGS else "validation images"
     held_out_probabilities, held_out_embeddings = serving_model.with_embeddings(to_model_input(x_held_out))
-    unsure_rule = fit_unsure_rule(held_out_probabilities, y_held_out, held_out_name)
+    unsure_rule = fit_unsure_rule(held_out_probabilities, y_held_out, held_out_name, spec.right_flagged)
     index = None
     if spec.explained:
         training_x, training_y = training_images

@@ -46,6 +46,9 @@ def test_the_threshold_flags_the_chosen_share_of_right_answers():
     assert rates["accuracy"] == pytest.approx(0.7, abs=0.03)
     held_out = flag_rates(rule, *overconfident(2))  # fresh data from the same source: about the same
     assert held_out["right_flagged"] == pytest.approx(RIGHT_FLAGGED, abs=0.03)
+    fewer = fit_unsure_rule(probabilities, labels, "synthetic", right_flagged=0.05)  # a model's own share (cnn/registry.py)
+    assert fewer.unsure_below < rule.unsure_below
+    assert flag_rates(fewer, probabilities, labels)["right_flagged"] == pytest.approx(0.05, abs=0.01)
 
 
 def test_a_model_without_a_fitted_rule_gets_the_default():
