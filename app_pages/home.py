@@ -102,7 +102,9 @@ if rule and rule.get("unlike_above") is not None:
         "So the network also checks how far the input lies, in its own embedding (the layer before the answer), from "
         "what it learnt from: farther from its nearest training examples than all but 5% of held-out images and it "
         'says "This doesn\'t look like any of the ten items I know" (Sun et al., 2022, *Out-of-Distribution Detection '
-        "with Deep Nearest Neighbors*). On the Training page: how many real drawings of socks, hats and bow ties it flags."
+        "with Deep Nearest Neighbors*). The drawing model also learnt from doodles of things that are none of the ten "
+        "(outlier exposure), so such drawings land far from everything else. On the Training page: how many real "
+        "drawings of socks, hats and bow ties it flags."
     )
 
 # Load the shared model last, once the card is on screen: the first drawing is then answered at once.
