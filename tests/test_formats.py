@@ -93,6 +93,7 @@ def test_no_upload_stalls_predict_or_grows_its_memory_by_more_than_100_mb(side, 
     checked before decoding, a JPEG decodes at a fraction of its size, everything else works on a shrunk copy."""
     measured = subprocess.run([sys.executable, "-c", MEASURE, str(side), image_format], capture_output=True, text=True, check=True)
     seconds, grown_mb, answer = measured.stdout.strip().splitlines()[-1].split(" ", 2)
+    print(f"{image_format} {side}x{side}: {seconds} s, peak memory +{grown_mb} MB, {answer[:60]}")  # pytest -s shows it
     assert answer.startswith("refused") != decoded, answer
     assert float(seconds) < 1.0 and float(grown_mb) <= 100, measured.stdout
 
