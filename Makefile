@@ -69,6 +69,7 @@ bench: install-dev
 
 loadtest: install-dev
 	$(PYTHON) -m bench.loadtest --threads 8 --requests 300
+	$(PYTHON) -m bench.loadtest --photos --threads 8 --requests 250 --out assets/loadtest_photos.json
 
 robustness: install-dev
 	$(PYTHON) -m bench.robustness --count 1000

@@ -16,6 +16,9 @@ from cnn.registry import MODELS
 PERFORMANCE_PATH = PROJECT_DIR / "docs" / "performance.md"
 README_PATH = PROJECT_DIR / "README.md"
 LOADTEST_PATH = PROJECT_DIR / "assets" / "loadtest.json"
+LOADTEST_PHOTOS_PATH = PROJECT_DIR / "assets" / "loadtest_photos.json"  # python -m bench.loadtest --photos ... --out this
+FUZZ_PATH = PROJECT_DIR / "assets" / "fuzz.json"
+ACCESSIBILITY_PATH = PROJECT_DIR / "assets" / "accessibility.json"
 README_START, README_END = "<!-- measured:start -->", "<!-- measured:end -->"
 
 
@@ -153,9 +156,27 @@ def speed_section(benchmark: dict) -> str:
 
 
 def loadtest_section(loadtest: dict) -> str:
-    latency = loadtest["latency_ms"]
-    return (f"### The Flask server under load (`{loadtest['command']}`)\n\n{loadtest['requests']} requests, "
-            f"{loadtest['errors']} errors, {loadtest['throughput_rps']} requests/s, p50 {latency['p50']} ms, p99 {latency['p99']} ms.")  # fmt: skip
+    latency, memory = loadtest["latency_ms"], loadtest.get("server_rss_mb")
+    uploads = loadtest["endpoint"].split("(", 1)[-1].rstrip(")")
+    memory_text = f" Server memory (RSS) {memory['first']} MB at the first sample, {memory['last']} MB at the last." if memory else ""
+    return (f"### The Flask server under load (`{loadtest['command']}`)\n\n{uploads}: {loadtest['requests']} requests, "
+            f"{loadtest['errors']} errors, {loadtest['throughput_rps']} requests/s, p50 {latency['p50']} ms, p99 {latency['p99']} ms."
+            + memory_text)  # fmt: skip
+
+
+def fuzz_section(fuzz: dict) -> str:
+    outcomes = ", ".join(f"{kind} {count:,}" for kind, count in fuzz["outcomes"].items())
+    return (f"### Damaged files (`{fuzz['command']}`)\n\n{fuzz['inputs']:,} mutated files of every accepted format through "
+            f"`predict()`: {outcomes}; {fuzz['unexpected']} other exceptions; the slowest took {fuzz['slowest']['seconds']} s "
+            f"({fuzz['slowest']['format']}).")  # fmt: skip
+
+
+def accessibility_section(audit: dict) -> str:
+    rows = [[page, *[", ".join(f"{impact} {count}" for impact, count in viewports[name]["by_impact"].items()) or "none"
+                     for name in ("desktop", "phone")]] for page, viewports in audit["pages"].items()]  # fmt: skip
+    return "\n\n".join([f"### Accessibility (`{audit['command']}`, axe-core {audit['axe_core']}, WCAG 2.1 A/AA and best practices)",
+                         table(["page", "desktop findings", "phone findings"], rows),
+                         f"Serious or critical findings in all: {audit['serious_or_critical']}."])  # fmt: skip
 
 
 def summary(robustness: dict | None, benchmark: dict | None) -> str:
@@ -201,6 +222,10 @@ def main() -> None:
         sections.append(speed_section(benchmark))
     if loadtest:
         sections.append(loadtest_section(loadtest))
+    for path, section in ((LOADTEST_PHOTOS_PATH, loadtest_section), (FUZZ_PATH, fuzz_section), (ACCESSIBILITY_PATH, accessibility_section)):
+        report = read_json(path)
+        if report:
+            sections.append(section(report))
     body = "\n\n".join(sections)
     PERFORMANCE_PATH.write_text(
         "# Performance: every measured figure\n\nWritten by `python -m bench.report` from the reports in `assets/`; each "
