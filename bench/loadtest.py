@@ -178,9 +178,17 @@ def run_load_test(base_url: str, threads: int, requests_per_thread: int, photos:
         "throughput_rps": round(total / seconds, 1),
         "latency_ms": latency_ms,
         "bad_files": threads * sum(bodies[number % len(bodies)][2] != 200 for number in range(requests_per_thread)),
+        # At the start, each quarter of the run and the end: whether the server's memory levels off or keeps growing.
         "server_rss_mb": (
-            {"first": round(rss_samples[0]), "last": round(rss_samples[-1]), "max": round(max(rss_samples))} if rss_samples else None
-        ),
+            {
+                "first": round(rss_samples[0]),
+                "last": round(rss_samples[-1]),
+                "max": round(max(rss_samples)),
+                "by_quarter": [round(rss_samples[min(len(rss_samples) - 1, len(rss_samples) * quarter // 4)]) for quarter in range(5)],
+            }
+            if rss_samples
+            else None
+        ),  # fmt: skip
     }
 
 
@@ -232,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     if report["latency_ms"]:
         print(f"latency     p50 {report['latency_ms']['p50']} ms, p99 {report['latency_ms']['p99']} ms")
     if report["server_rss_mb"]:
-        print(f"server RSS  {report['server_rss_mb']} MB (first, last and max sample)")
+        print(f"server RSS  {report['server_rss_mb']} MB (first, last, max; by_quarter: at the start and after each quarter of the run)")
     print(f"report      {args.out}")
     return 1 if report["errors"] else 0
 

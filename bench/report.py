@@ -158,7 +158,8 @@ def speed_section(benchmark: dict) -> str:
 def loadtest_section(loadtest: dict) -> str:
     latency, memory = loadtest["latency_ms"], loadtest.get("server_rss_mb")
     uploads = loadtest["endpoint"].split("(", 1)[-1].rstrip(")")
-    memory_text = f" Server memory (RSS) {memory['first']} MB at the first sample, {memory['last']} MB at the last." if memory else ""
+    memory_text = (f" Server memory (RSS) at the start, after each quarter of the run: {', '.join(str(mb) for mb in memory['by_quarter'])} MB."
+                   if memory and "by_quarter" in memory else "")  # fmt: skip
     return (f"### The Flask server under load (`{loadtest['command']}`)\n\n{uploads}: {loadtest['requests']} requests, "
             f"{loadtest['errors']} errors, {loadtest['throughput_rps']} requests/s, p50 {latency['p50']} ms, p99 {latency['p99']} ms."
             + memory_text)  # fmt: skip
