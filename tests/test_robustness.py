@@ -21,11 +21,12 @@ from bench.robustness import (
 
 # Measured on the shipped models with the 300-image shipped sample (python -m pytest tests/test_robustness.py -s),
 # minus a margin of about 3 points: a fall below means preprocessing, the cut-out or a model regressed.
-# Measured: clean 95.3%, photo 94.0%, cutout 94.3%, outline sketch 86.0%, mouse sketch 85.7% (both through the
-# drawing model), textured 85.7%, light wood (grey or black items) 92.7%, worn 62.0%, worn with a box 87.3%, folded 56.0% (the last three: garments only).
+# Measured: clean 95.3%, photo 94.0%, cutout 94.3%, outline sketch 86.7%, mouse sketch 84.7% (both through the
+# drawing model), textured 83.0%, light wood (grey or black items) 92.7%, worn 67.3%, worn with a box 89.3%,
+# folded 54.7% (the last three: garments only), with GrabCut at 128 pixels a side.
 ACCURACY_FLOORS = {
     "clean": 0.92, "photo": 0.91, "cutout": 0.91, "outline_sketch": 0.83, "mouse_sketch": 0.82,
-    "textured": 0.82, "light_wood": 0.90, "worn": 0.58, "worn_boxed": 0.84, "folded": 0.52,
+    "textured": 0.80, "light_wood": 0.90, "worn": 0.64, "worn_boxed": 0.86, "folded": 0.52,
 }  # fmt: skip
 
 
