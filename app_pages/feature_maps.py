@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL
-from cnn.decode import decode_image, full_size, read_bytes
+from cnn.decode import UPLOAD_EXTENSIONS, decode_file, full_size
 from cnn.explain import explain, where_it_looked
 from cnn.predict import InvalidImageError, NothingDrawnError, predict_model_input, preprocess, resolve_model_name
 from cnn.render import HEAT_LEGEND, feature_map_grid, grad_cam_overlay, heat_legend, upscale
@@ -13,7 +13,6 @@ from ui.layout import page_header
 from ui.loaders import load_sample, random_sample_index, require_model
 from ui.mark_item import mark_item
 from ui.prediction import show_prediction
-from ui.upload import UPLOAD_TYPES
 
 SOURCES = ("Test image", "Drawing", "Upload")
 LAST_DRAWING = "draw_last_png"  # set by the Draw page
@@ -61,11 +60,11 @@ elif source == "Drawing":
         except InvalidImageError as error:
             st.error(str(error))
 else:
-    upload = st.file_uploader("An image of one clothing item", type=UPLOAD_TYPES, key="maps_upload")
+    upload = st.file_uploader("An image of one clothing item", type=UPLOAD_EXTENSIONS, key="maps_upload")
     if upload is not None:
         box = None
         try:
-            photo = decode_image(read_bytes(upload.getvalue()))  # decoded once: marked and classified
+            photo = decode_file(upload.getvalue())  # decoded once: marked and classified
             with st.expander("Busy photo? Drag a box around the item", icon=":material/crop_free:"):
                 try:
                     box = mark_item(photo, key=f"maps_mark_{upload.file_id}", photo_size=full_size(photo))

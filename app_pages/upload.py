@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnn.decode import FORMATS_IN_WORDS
+from cnn.decode import FORMATS_IN_WORDS, UPLOAD_EXTENSIONS
 from cnn.render import upscale
 from ui.figures import show_picture
 from ui.layout import page_header
 from ui.loaders import require_model
 from ui.mark_item import mark_item
 from ui.prediction import show_prediction
-from ui.upload import UPLOAD_TYPES, classified_file, results_table
+from ui.upload import classified_file, results_table
 
 INPUT_SCALE = 5  # the 28x28 model input shown 140x140
 
@@ -23,7 +23,7 @@ page_header(
 )
 require_model()
 
-uploads = st.file_uploader("Images to classify", type=UPLOAD_TYPES, accept_multiple_files=True, key="upload_files")
+uploads = st.file_uploader("Images to classify", type=UPLOAD_EXTENSIONS, accept_multiple_files=True, key="upload_files")
 if not uploads:
     st.info("Choose or drop one or more images above.", icon=":material/image:")
     st.stop()

@@ -15,7 +15,7 @@ import shlex
 import sys
 from collections import Counter
 
-from bench.browser import AXE_SCRIPT, DESKTOP, PHONE, SCRIPT_FINISHED, axe_violations, chromium
+from bench.browser import AXE_SCRIPT, DESKTOP, PHONE, SCRIPT_FINISHED, SERIOUS, axe_violations, chromium
 from bench.servers import running_streamlit
 
 IMPACTS = ("minor", "moderate", "serious", "critical")
@@ -50,7 +50,7 @@ def run() -> dict:
         for viewports in report["pages"].values()
         for audit in viewports.values()
         for impact, count in audit["by_impact"].items()
-        if impact in ("serious", "critical")
+        if impact in SERIOUS
     )
     report["serious_or_critical"] = serious
     return report

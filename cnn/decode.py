@@ -74,7 +74,7 @@ def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
     elif isinstance(image, Image.Image):
         check_pixel_count(image.width, image.height)
     else:
-        image = decode_image(read_bytes(image))
+        image = decode_file(image)
     boxed = None
     if box is not None:
         boxed = boxed_region(image.width, image.height, box, image.info.get(DECODED_SCALE, 1.0))
@@ -153,6 +153,11 @@ def read_bytes(source) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise InvalidImageError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
     return data
+
+
+def decode_file(source) -> Image.Image:
+    """Bytes or a binary file object (an upload) -> the decoded image: the file's size checked, then decoded safely."""
+    return decode_image(read_bytes(source))
 
 
 def decode_image(data: bytes) -> Image.Image:

@@ -666,18 +666,23 @@ def frame_canvas(canvas: np.ndarray) -> np.ndarray | None:
         return None
 
 
+def drawn(strokes: Strokes, rng: np.random.Generator) -> np.ndarray | None:
+    """Strokes redrawn by hand, put on the canvas (mirrored or not) and framed by the sketch path: the (28, 28)
+    model input, or None if nothing shows."""
+    strokes = by_hand(strokes, rng)
+    return frame_canvas(render_canvas(strokes, rng, mirror=maybe(rng, 0.5))) if strokes else None
+
+
 def doodle(class_id: int, seed) -> np.ndarray | None:
     """One procedural doodle of the class, as the model sees it: (28, 28) float32, or None if it came out empty."""
     rng = np.random.default_rng(seed)
-    strokes = by_hand(CLASS_DRAWERS[class_id](rng), rng)
-    return frame_canvas(render_canvas(strokes, rng, mirror=maybe(rng, 0.5))) if strokes else None
+    return drawn(CLASS_DRAWERS[class_id](rng), rng)
 
 
 def abstracted(image: np.ndarray, seed) -> np.ndarray | None:
     """One dataset image abstracted into a doodle, as the model sees it."""
     rng = np.random.default_rng(seed)
-    strokes = by_hand(abstract_image(image, rng), rng)
-    return frame_canvas(render_canvas(strokes, rng, mirror=maybe(rng, 0.5))) if strokes else None
+    return drawn(abstract_image(image, rng), rng)
 
 
 # ---------------------------------------------------------------------------------------
@@ -707,7 +712,8 @@ def _abstracted_chunk(task: tuple[int, np.ndarray, np.ndarray, int]) -> tuple[np
     return np.array(kept_images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE), np.array(kept_labels, dtype=np.uint8)
 
 
-def _gather(function, tasks: list, workers: int | None) -> tuple[np.ndarray, np.ndarray]:
+def gather(function, tasks: list, workers: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """[function(task) for task in tasks] in spawned processes (or here, for one worker or one task), concatenated."""
     if workers == 1 or len(tasks) == 1:
         parts = [function(task) for task in tasks]
     else:
@@ -723,13 +729,13 @@ CHUNK = 500
 def procedural_set(count: int, seed: int, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """count procedural doodles, the classes in turn: model inputs (N, 28, 28) float32 and labels (N,) uint8."""
     tasks = [(seed, start, min(start + CHUNK, count)) for start in range(0, count, CHUNK)]
-    return _gather(_procedural_chunk, tasks, workers)
+    return gather(_procedural_chunk, tasks, workers)
 
 
 def abstracted_set(images: np.ndarray, labels: np.ndarray, seed: int, workers: int | None = None):
     """Each dataset image abstracted into one doodle: model inputs (N, 28, 28) float32 and labels (N,) uint8."""
     tasks = [(seed, images[start : start + CHUNK], labels[start : start + CHUNK], start) for start in range(0, len(images), CHUNK)]
-    return _gather(_abstracted_chunk, tasks, workers)
+    return gather(_abstracted_chunk, tasks, workers)
 
 
 # ---------------------------------------------------------------------------------------

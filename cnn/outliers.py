@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnn.config import IMAGE_SIZE, NUM_CLASSES
-from cnn.doodles import Strokes, _gather, arc, by_hand, closed, frame_canvas, line, maybe, mirror_x, render_canvas
+from cnn.doodles import CHUNK, Strokes, arc, closed, drawn, frame_canvas, gather, line, maybe, mirror_x
 
 OUTLIER = NUM_CLASSES  # the training label of "none of the ten": a uniform target, never a prediction
 
@@ -295,9 +295,7 @@ def outlier(seed) -> np.ndarray | None:
     rng = np.random.default_rng(seed)
     if maybe(rng, TEXT_SHARE):
         return frame_canvas(text_canvas(rng))
-    drawer = OUTLIER_DRAWERS[int(rng.integers(len(OUTLIER_DRAWERS)))]
-    strokes = by_hand(drawer(rng), rng)
-    return frame_canvas(render_canvas(strokes, rng, mirror=maybe(rng, 0.5))) if strokes else None
+    return drawn(OUTLIER_DRAWERS[int(rng.integers(len(OUTLIER_DRAWERS)))](rng), rng)
 
 
 def _outlier_chunk(task: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -308,6 +306,5 @@ def _outlier_chunk(task: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
 
 def outlier_set(count: int, seed: int, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """count outlier doodles: model inputs (N, 28, 28) float32 and labels (N,) uint8, all OUTLIER."""
-    chunk = 500
-    tasks = [(seed, start, min(start + chunk, count)) for start in range(0, count, chunk)]
-    return _gather(_outlier_chunk, tasks, workers)
+    tasks = [(seed, start, min(start + CHUNK, count)) for start in range(0, count, CHUNK)]
+    return gather(_outlier_chunk, tasks, workers)

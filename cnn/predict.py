@@ -119,9 +119,7 @@ def load_once(kind: str, model_name: str, path, load):
     loaded = _loaded.get(key)
     if loaded is not None:
         return loaded
-    with _locks_lock:
-        lock = _loading_locks.setdefault(key, threading.Lock())
-    with lock:
+    with loading_lock(key):
         if key not in _loaded:
             if not path.is_file():
                 raise FileNotFoundError(f"No trained model at {path}. Train one with: python -m cnn.train --model {model_name}")
@@ -133,10 +131,14 @@ def unload(model_name: str) -> None:
     """Forget everything loaded for the model (serving model, unsure rule, neighbours, layers): the next use
     reads its files again. The app's cached loader calls it, so clearing that cache really reloads."""
     for key in [key for key in list(_loaded) if key[1] == model_name]:
-        with _locks_lock:
-            lock = _loading_locks.setdefault(key, threading.Lock())
-        with lock:
+        with loading_lock(key):
             _loaded.pop(key, None)
+
+
+def loading_lock(key: tuple[str, str]) -> threading.Lock:
+    """The lock that one (kind, model name) is loaded and forgotten under."""
+    with _locks_lock:
+        return _loading_locks.setdefault(key, threading.Lock())
 
 
 def resolve_model_name(model_name: str | None, sketch: bool) -> str:

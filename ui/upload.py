@@ -7,10 +7,9 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from cnn.decode import UPLOAD_EXTENSIONS, decode_image, full_size, read_bytes
+from cnn.decode import decode_file, full_size
 from cnn.predict import InvalidImageError, classify
 
-UPLOAD_TYPES = UPLOAD_EXTENSIONS  # what every uploader takes (cnn/decode.py)
 THUMBNAIL_SIZE = 200
 MARK_SIDE = 720  # pixels: the copy of each photo kept for drawing a box on (ui/mark_item.py shows it)
 CACHED_FILES = 64  # classified (file, box) pairs kept: a rerun or a dragged box redoes only what changed
@@ -34,7 +33,7 @@ def classify_file(name: str, data: bytes, top_k: int = 3, box=None) -> FileResul
     """Classify one uploaded file (inside box, if given); a bad file gives a FileResult with its error, never an exception.
     The file is decoded once: the same image is classified, then shrunk in place for the pictures."""
     try:
-        image = decode_image(read_bytes(data))  # the size checks first, as predict() does
+        image = decode_file(data)
         result, model_input, _ = classify(image, top_k=top_k, box=box)
     except InvalidImageError as error:
         return FileResult(name, error=str(error))
