@@ -61,7 +61,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-train
 train: install-train
 	$(PYTHON) -m cnn.registry | while read model epochs; do \
 		$(PYTHON) -m cnn.train --model $$model --epochs $$epochs --out assets/ || exit 1; done
-	$(PYTHON) -m cnn.data
+	$(PYTHON) -m cnn.data --playground-subset
 
 # Measurements behind the README's numbers: run them on an otherwise idle machine.
 bench: install-dev

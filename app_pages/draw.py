@@ -10,13 +10,15 @@ import streamlit as st
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL
 from cnn.explain import where_it_looked
 from cnn.insights import CHANNELS_PER_LAYER, insights
-from cnn.predict import InvalidImageError, NothingDrawnError, classify, resolve_model_name
+from cnn.playground import TrainedModel
+from cnn.predict import InvalidImageError, NothingDrawnError, classify, preprocess, resolve_model_name
 from cnn.render import HEAT_LEGEND, channel_columns, grad_cam_overlay, heat_legend, tile_row, upscale
 from cnn.teach import TaughtDrawing, corrections_db, drawings_zip, keep_correction, taught_answer
 from ui.canvas import sketch_canvas
 from ui.figures import Figure, figure_html, figures_html, table_html
 from ui.layout import page_header
-from ui.loaders import model_label, require_model, trained_models
+from ui.loaders import require_model, trained_models
+from ui.playground import network_label, own_model_switch
 from ui.prediction import prediction_html
 
 INPUT_SCALE = 8  # the 28x28 model input shown 224x224
@@ -49,10 +51,14 @@ page_header(
 )
 model_name = resolve_model_name(None, sketch=True)
 require_model(model_name)
+own = own_model_switch("draw_own_model")  # this session's Playground network, when the user switched to it
+if own is not None:
+    st.caption("Answering with your Playground network. It learnt from Fashion-MNIST photos only, where the shipped "
+               "drawing model also learnt from doodles: expect it to find drawings harder.")  # fmt: skip
 
 
 @st.fragment
-def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None) -> None:
+def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None, own: TrainedModel | None) -> None:
     """The canvas, the answer and every view of how it got there: what one stroke changes."""
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
@@ -67,7 +73,11 @@ def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None)
             show_taught()
             return
         try:
-            result, model_input, embedding = classify(drawing, sketch=True)
+            if own is None:
+                result, model_input, embedding = classify(drawing, sketch=True)
+            else:  # the same model input, answered by the user's own network
+                model_input = preprocess(drawing, sketch=True)
+                result, embedding = own.answer(model_input), None
         except NothingDrawnError:
             st.info("The canvas is empty: draw a clothing item to get a prediction.", icon=":material/draw:")
             return
@@ -85,7 +95,7 @@ def drawing_and_answer(pen_width: int, show_all: bool, chosen_class: int | None)
         st.html(answer + figures_html([figure_html(model_view)]))
         teach_this_drawing(drawing, result, embedding)
 
-    show_insights(model_input, result, chosen_class)
+    show_insights(model_input, result, chosen_class, own)
 
 
 def taught_drawings() -> list[TaughtDrawing]:
@@ -137,10 +147,15 @@ def show_taught() -> None:
     clear_column.button("Forget them", key="draw_taught_clear", icon=":material/delete:", on_click=taught.clear)
 
 
-def show_insights(model_input, result: dict, chosen_class: int | None) -> None:
+def show_insights(model_input, result: dict, chosen_class: int | None, own: TrainedModel | None) -> None:
     """How it got there: every view from one forward and backward pass, as one block of figures."""
-    compared = tuple(name for name in COMPARED if name != model_name and name in trained_models())
-    seen = insights(model_input, result, model_name, chosen_class, compare_with=compared)
+    answered_by = result["model"]
+    compared = tuple(name for name in (model_name, *COMPARED) if name != answered_by and name in trained_models())
+    try:
+        seen = insights(model_input, result, answered_by, chosen_class, compare_with=compared, net=own.net if own else None)
+    except ValueError:  # an MLP from the Playground
+        st.info("Your network has no conv layers, so there are no feature maps or Grad-CAM to show.", icon=":material/info:")
+        return
     looks = Figure(
         "Where it looks",
         (grad_cam_overlay(model_input, seen.explanation.heatmap, CAM_SCALE), heat_legend(28 * CAM_SCALE, 8)),
@@ -164,13 +179,13 @@ def show_insights(model_input, result: dict, chosen_class: int | None) -> None:
         "dark purple for no response and yellow for the strongest",
         caption=" · ".join(f"{layer.name} {layer.shape[0]}x{layer.shape[1]}x{layer.shape[2]}" for layer in seen.layers),
     )
-    rows = [[figure_html(looks), figure_html(alike)], [figure_html(layers)]]
+    rows = [[figure_html(looks)] + ([figure_html(alike)] if seen.neighbours else []), [figure_html(layers)]]
     if seen.comparison:
-        answers = [(model_name, result), *seen.comparison.items()]
+        answers = [(answered_by, result), *seen.comparison.items()]
         rows[1].append(table_html(
             "The same drawing through other networks",
             ["network", "answer", "confidence"],
-            [[model_label(name), answer["prediction"] + (" (not sure)" if answer["unsure"] else ""), f"{answer['confidence']:.1%}"]
+            [[network_label(name), answer["prediction"] + (" (not sure)" if answer["unsure"] else ""), f"{answer['confidence']:.1%}"]
              for name, answer in answers],
             caption="The CNN trained on photos only, the seeds' small baseline CNN, and an MLP with no convolutions: "
             "it sees pixels, not shapes, so a drawing that moves a little changes its answer a lot.",
@@ -185,7 +200,7 @@ def show_insights(model_input, result: dict, chosen_class: int | None) -> None:
 PEN_WIDTH = 16
 class_choice = st.session_state.get("draw_cam_class", PREDICTED)
 drawing_and_answer(st.session_state.get("draw_pen_width", PEN_WIDTH), st.session_state.get("draw_show_all", False),
-                   None if class_choice == PREDICTED else CLASS_NAMES.index(class_choice))  # fmt: skip
+                   None if class_choice == PREDICTED else CLASS_NAMES.index(class_choice), own)  # fmt: skip
 pen_column, classes_column, cam_column = st.columns(3, vertical_alignment="bottom")
 pen_column.slider("Pen width", min_value=4, max_value=40, value=PEN_WIDTH, step=2, key="draw_pen_width")
 classes_column.toggle("Show all 10 classes", key="draw_show_all")

@@ -12,6 +12,7 @@ from ui.figures import show_picture
 from ui.layout import page_header
 from ui.loaders import load_sample, random_sample_index, require_model
 from ui.mark_item import mark_item
+from ui.playground import own_model_switch
 from ui.prediction import show_prediction
 
 SOURCES = ("Test image", "Drawing", "Upload")
@@ -79,14 +80,20 @@ else:
 if model_input is None:
     st.info("Draw an item or upload an image to see what the network makes of it.", icon=":material/info:")
     st.stop()
+own = own_model_switch("maps_own_model")  # this session's Playground network, when the user switched to it
 
 # ---- Prediction and Grad-CAM.
 input_column, cam_column, prediction_column = st.columns(3, gap="large")
 cam_slot = cam_column.container()  # filled once the class below is chosen and explained
 class_choice = cam_column.selectbox("Explain which class?", [PREDICTED, *CLASS_NAMES], key="maps_class")
-result = predict_model_input(model_input, top_k=3, model_name=model_name)
+result = predict_model_input(model_input, top_k=3, model_name=model_name) if own is None else own.answer(model_input)
 chosen_class = result["class_id"] if class_choice == PREDICTED else CLASS_NAMES.index(class_choice)
-explanation = explain(model_input, class_id=chosen_class, model_name=model_name)
+try:
+    explanation = explain(model_input, class_id=chosen_class, model_name=model_name, net=own.net if own else None)
+except ValueError:  # an MLP from the Playground
+    show_prediction(result)
+    st.info("Your Playground network has no conv layers, so there are no feature maps or Grad-CAM to show.", icon=":material/info:")
+    st.stop()
 
 explained_name = CLASS_NAMES[explanation.class_id]
 with input_column:

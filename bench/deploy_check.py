@@ -6,7 +6,7 @@
    3.12, 3.13 and 3.14 (Linux x86_64): Community Cloud installs wheels for the Python chosen when
    the app was created.
 2. A fresh virtual environment on the given interpreter installs requirements.txt and nothing else;
-   TensorFlow and Keras are not in it.
+   TensorFlow is not in it (Keras is, on JAX, for the Playground page).
 3. That environment runs `streamlit run streamlit_app.py` headless and Chromium opens every page
    once: each must render with no exception box.
 Exit status 0 when all three hold.
@@ -54,7 +54,7 @@ def fresh_environment(python: str, venv: Path) -> Path:
 
 
 def has_no_tensorflow(python: Path) -> bool:
-    code = "import importlib.util as u; print(json.dumps([u.find_spec(n) is not None for n in ('tensorflow', 'keras')]))"
+    code = "import importlib.util as u; print(json.dumps([u.find_spec(n) is not None for n in ('tensorflow', 'tf_keras')]))"
     completed = run([str(python), "-c", "import json; " + code])
     return completed.returncode == 0 and json.loads(completed.stdout) == [False, False]
 

@@ -56,16 +56,21 @@ def explain(
     heatmap_layer: str | None = None,
     model_name: str = DEFAULT_MODEL,
     probabilities: np.ndarray | None = None,
+    net: NumpyNet | None = None,
 ) -> Explanation:
     """Probabilities, all feature maps, the embedding and a Grad-CAM heatmap from one forward and backward pass.
 
     class_id None explains the predicted class; heatmap_layer None uses the last conv layer.
     probabilities: the calibrated (10,) probabilities predict() already computed for this input, if at hand.
+    net: a network that is not in assets/ (the Playground's), with its probabilities.
     """
     image = as_model_input(model_input)
-    net = load_layers(model_name)
+    if net is None:
+        net = load_layers(model_name)
+    elif probabilities is None:
+        probabilities = net.probabilities(image[:, :, np.newaxis])
     if not net.conv_names:
-        raise ValueError(f"Model {model_name!r} has no conv layers to explain.")
+        raise ValueError(f"Model {net.name!r} has no conv layers to explain.")
     heatmap_layer = heatmap_layer or net.conv_names[-1]
     if heatmap_layer not in net.conv_names:
         raise ValueError(f"Unknown conv layer {heatmap_layer!r}; choose one of {', '.join(net.conv_names)}.")

@@ -12,9 +12,9 @@ from cnn.config import DEFAULT_MODEL, INPUT_SHAPE, NUM_CLASSES, model_path
 from cnn.registry import model_spec
 
 
-def conv_bn_relu(x, filters: int, name: str):
+def conv_bn_relu(x, filters: int, name: str, kernel_size: int = 3, padding: str = "same"):
     # The conv has no bias because BatchNorm's shift replaces it.
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=name)(x)
+    x = layers.Conv2D(filters, kernel_size, padding=padding, use_bias=False, name=name)(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
 
@@ -45,16 +45,45 @@ def build_cnn(dropout_rate: float = 0.2, dense_units: int = 256) -> keras.Model:
 
 
 def build_baseline() -> keras.Model:
-    """The seeds' tutorial net: Conv32-Pool-Conv64-Pool-Dense128-Dense10."""
+    """The seeds' tutorial net: Conv32-Pool-Conv64-Pool-Dense128-Dense10 (conv1 (26, 26, 32), pool2 (5, 5, 64))."""
+    return build_convnet((32, 64), padding="valid", dense_units=128, name="baseline")
+
+
+def build_convnet(
+    filters: tuple[int, ...],
+    kernel_size: int = 3,
+    padding: str = "same",
+    pooling: bool = True,
+    batch_norm: bool = False,
+    dropout_rate: float = 0.0,
+    dense_units: int = 0,
+    name: str = "convnet",
+) -> keras.Model:
+    """A plain chain the Playground's knobs describe, and the seeds' baseline: one conv block per entry of
+    filters (conv -> BatchNorm -> ReLU, or conv with its own ReLU -> 2x2 max-pool -> dropout), then an
+    optional hidden dense layer and the classifier. No filters at all is an MLP.
+
+    Layer names follow the shipped models (conv1, pool1, ..., dense, probabilities), so feature maps,
+    Grad-CAM and the NumPy export (cnn/numpy_net.py) address them the same way.
+    """
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")  # (28, 28, 1)
-    x = layers.Conv2D(32, 3, activation="relu", name="conv1")(inputs)  # (26, 26, 32)
-    x = layers.MaxPooling2D(name="pool1")(x)  # (13, 13, 32)
-    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)  # (11, 11, 64)
-    x = layers.MaxPooling2D(name="pool2")(x)  # (5, 5, 64)
-    x = layers.Flatten(name="flatten")(x)  # (1600,)
-    x = layers.Dense(128, activation="relu", name="dense")(x)
+    x = inputs
+    for block, block_filters in enumerate(filters, start=1):
+        if batch_norm:
+            x = conv_bn_relu(x, block_filters, f"conv{block}", kernel_size, padding)
+        else:
+            x = layers.Conv2D(block_filters, kernel_size, padding=padding, activation="relu", name=f"conv{block}")(x)
+        if pooling:
+            x = layers.MaxPooling2D(name=f"pool{block}")(x)  # halves each side, rounding down
+        if dropout_rate:
+            x = layers.Dropout(dropout_rate, name=f"dropout{block}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    if dense_units:
+        x = layers.Dense(dense_units, activation="relu", name="dense")(x)
+        if dropout_rate:
+            x = layers.Dropout(dropout_rate, name="dropout_dense")(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="baseline")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def build_mlp(hidden_units: int = 256, dropout_rate: float = 0.2) -> keras.Model:

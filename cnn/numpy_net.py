@@ -48,10 +48,9 @@ def use_one_blas_thread() -> None:
 # Export (needs Keras) and loading (does not).
 
 
-def export_layers(model, path: Path) -> None:
-    """Write the Keras model's layer chain and weights to path (.npz); BatchNorm is stored as its affine map."""
-    layers: list[dict] = []
-    arrays: dict[str, Any] = {}  # "layer/index" -> weight array
+def layer_chain(model) -> list[Layer]:
+    """The Keras model's chain of layers with their weights as NumPy; BatchNorm becomes its affine map."""
+    chain = []
     for layer in model.layers:
         kind = type(layer).__name__
         if kind == "InputLayer":
@@ -59,7 +58,7 @@ def export_layers(model, path: Path) -> None:
         if kind not in SUPPORTED:
             raise ValueError(f"Layer {layer.name!r} of type {kind} cannot be exported to NumPy.")
         config = layer.get_config()
-        entry = {"kind": kind, "name": layer.name}
+        entry: dict[str, Any] = {"kind": kind, "name": layer.name}
         weights = [np.asarray(weight, dtype=np.float32) for weight in layer.get_weights()]
         if kind == "Conv2D":
             entry |= {"padding": config["padding"], "activation": config["activation"]}
@@ -72,10 +71,15 @@ def export_layers(model, path: Path) -> None:
             scale = gamma / np.sqrt(variance + config["epsilon"])
             weights = [scale, beta - mean * scale]
         entry["weights"] = len(weights)
-        for index, weight in enumerate(weights):
-            arrays[f"{layer.name}/{index}"] = weight
-        layers.append(entry)
-    header = json.dumps({"format": FORMAT_VERSION, "model": model.name, "layers": layers})
+        chain.append(Layer(kind, layer.name, entry, tuple(weights)))
+    return chain
+
+
+def export_layers(model, path: Path) -> None:
+    """Write the Keras model's layer chain and weights to path (.npz)."""
+    chain = layer_chain(model)
+    arrays = {f"{layer.name}/{index}": weight for layer in chain for index, weight in enumerate(layer.weights)}
+    header = json.dumps({"format": FORMAT_VERSION, "model": model.name, "layers": [layer.config for layer in chain]})
     write_atomically(path, lambda temp: np.savez(open(temp, "wb"), header=np.array(header), **arrays))
 
 
@@ -130,6 +134,12 @@ class NumpyNet:
         """conv layer name -> (H, W, channels) after its non-linearity."""
         index = {layer.name: position for position, layer in enumerate(self.layers)}
         return {name: outputs[index[self.shown_after[name]]] for name in self.conv_names}
+
+    def probabilities(self, image: np.ndarray) -> np.ndarray:
+        """Softmax of the classifier's logits for one image (H, W, 1): (10,)."""
+        logits = self.forward(image)[-1].astype(np.float64)
+        exponentials = np.exp(logits - logits.max())
+        return (exponentials / exponentials.sum()).astype(np.float32)
 
     def penultimate(self, outputs: list[np.ndarray]) -> np.ndarray:
         """The classifier's input: the network's embedding of the image, (units,)."""

@@ -181,11 +181,12 @@ def warm_up(model_name: str = DEFAULT_MODEL) -> ServingModel:
 
 
 def results_from_probabilities(probabilities: np.ndarray, top_k: int, model_name: str = DEFAULT_MODEL,
-                               distances: np.ndarray | None = None) -> list[dict]:  # fmt: skip
+                               distances: np.ndarray | None = None, rule: UnsureRule | None = None) -> list[dict]:  # fmt: skip
     """JSON-ready results from the model's (N, 10) probabilities, calibrated and flagged by its unsure
     rule (with the (N,) reference distances, where the model has them): the sorting and rounding done
-    once for the batch. "unsure_reason" says why: "unlike_training", "low_confidence" or None."""
-    rule = load_unsure_rule(model_name)
+    once for the batch. "unsure_reason" says why: "unlike_training", "low_confidence" or None.
+    rule: for a model without files in assets/ (the Playground's), its own rule."""
+    rule = rule or load_unsure_rule(model_name)
     probabilities = rule.calibrate(probabilities)
     reasons = rule.reasons(probabilities, distances)
     top_k = max(1, min(int(top_k), len(CLASS_NAMES)))

@@ -1,7 +1,13 @@
 """Shared fixtures: the shipped test sample and the official test set. Helpers live in tests/helpers.py."""
 
+import os
+
 import numpy as np
 import pytest
+
+# Keras picks its backend once per process. The training and export tests need TensorFlow's; the
+# Playground would otherwise choose JAX if its tests ran first (it trains on JAX in its own subprocess test).
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from cnn.data import find_data_dir, load_fashion_mnist, load_test_sample
 

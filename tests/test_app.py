@@ -486,7 +486,7 @@ def test_feature_map_grid_lays_out_every_channel():
 
 
 def test_every_page_is_in_the_router_once_with_todays_urls():
-    assert [page.url_path for page in PAGES] == ["", "Draw", "Upload", "Feature_maps", "Training", "Explore"]
+    assert [page.url_path for page in PAGES] == ["", "Draw", "Upload", "Feature_maps", "Training", "Playground", "Explore"]
     assert all((PROJECT_DIR / page.file).is_file() for page in PAGES)
     assert sorted(path.name for path in (PROJECT_DIR / "app_pages").glob("*.py")) == sorted(page.file.split("/")[1] for page in PAGES)
     # Streamlit's older multipage mode scans a folder called pages/ and then shows "Page not found" on /Draw.

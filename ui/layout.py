@@ -24,6 +24,7 @@ PAGES = (
     Page("app_pages/upload.py", "Upload", ":material/upload:", "Upload", "Classify your own photos, mark the item on a busy one, download a CSV."),
     Page("app_pages/feature_maps.py", "Feature maps", ":material/grid_view:", "Feature_maps", "See what every conv layer responds to, and where the network looks."),
     Page("app_pages/training.py", "Training", ":material/monitoring:", "Training", "Learning curves, confusion matrix, mistakes, baselines, drawings and speed."),
+    Page("app_pages/playground.py", "Playground", ":material/science:", "Playground", "Change the network, train it live, then draw against it."),
     Page("app_pages/explore.py", "Explore", ":material/shuffle:", "Explore", "One click, one random test image: is the network right?"),
 )  # fmt: skip
 

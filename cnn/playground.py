@@ -1,0 +1,530 @@
+"""The Playground: the user designs a small network, trains it where the app runs and watches it learn.
+
+The framework is Keras 3 on the JAX backend (docs/architecture.md says why): the same layers as the
+offline trainer (cnn.model.build_convnet builds both the Playground's networks and the seeds' baseline),
+no TensorFlow, wheels for every CPython the app supports. Keras is imported when the first run starts,
+not when this module is: the other pages keep their start-up time and memory.
+
+One trainer per process trains one run at a time on its own thread, at a lower CPU priority than the
+sessions that draw; later runs wait in a queue whose position the page shows. A run is a loop of
+`train_on_batch` steps, so Stop takes effect after the batch in flight, and every second the loop
+publishes what the page draws (curves, throughput, the first layer's filters, a few guesses) in a
+snapshot the page polls. What a finished run leaves is framework-free: the network as NumPy layers
+(cnn/numpy_net.py, which the Draw and Feature maps pages run), its scores and its .keras file.
+
+Shapes: images (N, 28, 28) uint8 in the pool, (N, 28, 28, 1) float32 in 0..1 into the network.
+"""
+
+import importlib.abc
+import math
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from cnn.calibration import UnsureRule, fit_unsure_rule
+from cnn.config import NUM_CLASSES
+from cnn.data import TrainingPool, training_pool
+from cnn.evaluate import confusion_matrix
+from cnn.numpy_net import NumpyNet, layer_chain
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+KERNEL_SIZES = (3, 5, 7)
+MAX_CONV_BLOCKS = 3
+MIN_IMAGES, MAX_IMAGES = 500, 60_000
+MAX_EPOCHS = 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of one run."""
+
+    conv_blocks: int = 2  # 0 is an MLP
+    filters: int = 8  # in the first block, doubled in each next one
+    kernel_size: int = 3
+    pooling: bool = True  # a 2x2 max-pool after each block
+    batch_norm: bool = True
+    dropout: float = 0.0
+    dense_units: int = 0  # a hidden dense layer before the answer; 0 for none
+    augment: bool = False  # random flips and shifts of up to 2 pixels
+    optimizer: str = "adam"
+    learning_rate: float = 3e-3
+    batch_size: int = 64
+    epochs: int = 5
+    images: int = 10_000
+    padding: str = "same"  # "valid" only for the seeds' own network
+    seed: int = 0
+
+    @property
+    def block_filters(self) -> tuple[int, ...]:
+        return tuple(self.filters * 2**block for block in range(self.conv_blocks))
+
+    def checked(self) -> "Settings":
+        """The settings, or a ValueError that says which knob is out of range."""
+        limits = {
+            "conv_blocks": (0, MAX_CONV_BLOCKS), "filters": (1, 64), "dropout": (0.0, 0.8), "dense_units": (0, 512),
+            "learning_rate": (1e-6, 10.0), "batch_size": (8, 512), "epochs": (1, MAX_EPOCHS), "images": (MIN_IMAGES, MAX_IMAGES),
+        }  # fmt: skip
+        for name, (low, high) in limits.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name.replace('_', ' ').capitalize()} must be between {low} and {high}, not {value}.")
+        if self.kernel_size not in KERNEL_SIZES:
+            raise ValueError(f"Kernel size must be one of {', '.join(map(str, KERNEL_SIZES))}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Optimizer must be one of {', '.join(OPTIMIZERS)}.")
+        side = 28
+        for _ in range(self.conv_blocks):
+            side = side if self.padding == "same" else side - self.kernel_size + 1
+            side = side // 2 if self.pooling else side
+            if side < 1:
+                raise ValueError("The image shrinks to nothing in this many blocks: use fewer blocks, a smaller kernel or no pooling.")
+        return self
+
+    def describe(self) -> str:
+        """The network in one line, e.g. "2 conv blocks (8, 16 filters, 3x3, max-pool, BatchNorm) -> 10 classes"."""
+        if not self.conv_blocks:
+            body = "no convolutions: every pixel into a dense layer"
+        else:
+            parts = [f"{self.kernel_size}x{self.kernel_size}"] + ["max-pool"] * self.pooling + ["BatchNorm"] * self.batch_norm
+            filters = ", ".join(map(str, self.block_filters))
+            body = f"{self.conv_blocks} conv block{'s' * (self.conv_blocks > 1)} ({filters} filters, {', '.join(parts)})"
+        dense = f" -> dense {self.dense_units}" if self.dense_units else ""
+        dropout = f", dropout {self.dropout:g}" if self.dropout else ""
+        return f"{body}{dense} -> 10 classes{dropout}"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    settings: Settings
+    watch: str  # one sentence: what to look for while it trains
+
+
+PRESETS = {
+    preset.name: preset
+    for preset in (
+        Preset("Tiny CNN", Settings(),
+               "Two small conv blocks: validation accuracy passes 85% within a few epochs, and the first layer's "
+               "filters turn from noise into edge and blob detectors."),
+        Preset("No convolutions (MLP)", Settings(conv_blocks=0, dense_units=128, dropout=0.2, learning_rate=1e-3),
+               "Every pixel is wired to every unit and nothing is shared across positions: it learns fast, then levels "
+               "off below the tiny CNN with many times its weights, and there are no filters to show."),
+        Preset("The seeds' CNN", Settings(filters=32, batch_norm=False, dense_units=128, padding="valid", learning_rate=1e-3,
+                                          batch_size=128),
+               "The tutorial network this project started from (the Baseline CNN beside the shipped models): about "
+               "fifty times the tiny CNN's weights for a point or two more, and several times slower per image."),
+        Preset("Overfit me", Settings(filters=32, batch_norm=False, dense_units=128, learning_rate=1e-3, batch_size=32,
+                                      epochs=30, images=500),
+               "500 images and nothing to hold it back (no augmentation, no dropout): training accuracy climbs to 100% "
+               "while validation stalls far below it; the gap between the two curves is overfitting."),
+        Preset("Too high a learning rate", Settings(batch_norm=False, learning_rate=10.0),
+               "Each step overshoots the valley it aims for: within a few batches the loss leaps from 2.3 to about 14, "
+               "accuracy falls to chance (10%), and after one epoch the run stops and says why."),
+    )
+}  # fmt: skip
+DEFAULT_PRESET = "Tiny CNN"
+
+# ---------------------------------------------------------------------------------------
+# One run: its settings, a stop switch and the snapshot the page polls.
+
+QUEUED, PREPARING, TRAINING, FINISHED, STOPPED, FAILED = "queued", "preparing", "training", "finished", "stopped", "failed"
+ENDED = (FINISHED, STOPPED, FAILED)
+MAX_RUN_SECONDS = 300  # one run's share of a server many people use: the next in the queue waits at most this
+ABANDONED_AFTER_SECONDS = 60  # a run nobody has looked at for this long (its page closed) stops
+PUBLISH_EVERY_SECONDS = 1.0  # a validation point, the filters and the guesses
+CURVE_POINT_EVERY_SECONDS = 0.25  # a training-loss point: the mean of the batches since the last one
+QUICK_VALIDATION = 1_000  # validation images checked every second; the whole validation half at each epoch's end
+PREDICT_CHUNK = 500  # one fixed input shape, so the prediction step compiles once
+PROBES = 8  # test images whose current guess the page shows
+# Ten classes: 10% is guessing. Keras clips the probabilities its loss sees, so a learning rate that blows
+# the weights up rarely shows as NaN: the loss jumps to about 14 and the answers collapse onto one class.
+AT_CHANCE = 0.15
+PLAYGROUND = "playground"  # the model name in a Playground model's answers
+
+
+@dataclass
+class Progress:
+    """What the page shows of a run; the trainer replaces it and the page reads a copy."""
+
+    state: str = QUEUED
+    queue_position: int = 0  # runs ahead of this one; 0 once it is training
+    epoch: int = 0  # the epoch in progress, from 1
+    epochs: int = 0
+    training_curve: list = field(default_factory=list)  # (epoch position, loss, accuracy), every quarter second
+    validation_curve: list = field(default_factory=list)  # (epoch position, loss, accuracy), every second
+    epoch_curve: list = field(default_factory=list)  # (epoch, train loss, train accuracy, validation loss, validation accuracy)
+    images_per_second: float = 0.0
+    elapsed_seconds: float = 0.0
+    remaining_seconds: float | None = None
+    filters: np.ndarray | None = None  # (k, k, F): the first conv layer's kernels
+    feature_maps: np.ndarray | None = None  # (H, W, F): the first conv layer's output for the probe image
+    probe_guesses: list = field(default_factory=list)  # (class id, probability) for each probe image
+    message: str = ""  # why it stopped or failed, in words
+    result: "TrainedModel | None" = None
+
+    @property
+    def validation_accuracy(self) -> float | None:
+        return self.validation_curve[-1][2] if self.validation_curve else None
+
+
+class Run:
+    """One press of Train: the settings, the images, a stop switch and the latest Progress."""
+
+    def __init__(self, settings: Settings, pool: TrainingPool):
+        self.settings = settings.checked()
+        self.pool = pool
+        self.stop_requested = threading.Event()
+        self.last_seen = time.monotonic()
+        self._lock = threading.Lock()
+        self._progress = Progress(epochs=settings.epochs)
+
+    def stop(self) -> None:
+        """Stop after the batch in flight and keep what it has learnt (a queued run just leaves the queue)."""
+        self.stop_requested.set()
+
+    def snapshot(self) -> Progress:
+        """A copy of the latest progress, safe to read while the run goes on; reading it keeps the run alive."""
+        self.last_seen = time.monotonic()
+        with self._lock:
+            return replace(self._progress, training_curve=list(self._progress.training_curve),
+                           validation_curve=list(self._progress.validation_curve), epoch_curve=list(self._progress.epoch_curve))  # fmt: skip
+
+    def update(self, **changes) -> None:
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self._progress, name, value)
+
+    def append(self, curve: str, point: tuple) -> None:
+        with self._lock:
+            getattr(self._progress, curve).append(point)
+
+    @property
+    def ended(self) -> bool:
+        with self._lock:
+            return self._progress.state in ENDED
+
+
+class Trainer:
+    """One training at a time for the whole process, on a low-priority thread; the rest wait in line."""
+
+    def __init__(self):
+        self._queue: deque[Run] = deque()
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._pool: TrainingPool | None = None
+
+    def pool(self) -> TrainingPool:
+        """The training images, read once per process (raises DatasetError when none can be read)."""
+        with self._condition:
+            if self._pool is None:
+                self._pool = training_pool()
+            return self._pool
+
+    def forget_pool(self) -> None:
+        """Read the images again next time: after the full set has been downloaded."""
+        with self._condition:
+            self._pool = None
+
+    def start(self) -> None:
+        """Start the trainer's thread, which imports the framework at once: the page calls this when it
+        opens, so that pressing Train does not wait for the import."""
+        with self._condition:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="playground-trainer", daemon=True)
+                self._thread.start()
+
+    def submit(self, settings: Settings) -> Run:
+        """Queue a run (a ValueError for settings out of range) and return it; the page polls its snapshot."""
+        run = Run(settings, self.pool())
+        self.start()
+        with self._condition:
+            self._queue.append(run)
+            self._renumber()
+            self._condition.notify()
+        return run
+
+    def _renumber(self) -> None:
+        for position, waiting in enumerate(self._queue, start=1):
+            waiting.update(queue_position=position)
+
+    def _work(self) -> None:
+        # Linux gives each thread its own nice value, and threads started from this one (XLA's pool
+        # among them) inherit it: the sessions that draw keep the CPU first.
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        framework().ops.zeros(1)  # the import, and the backend's CPU client with its threads, made here
+        while True:
+            with self._condition:
+                while not self._queue:
+                    self._condition.wait()
+                run = self._queue.popleft()
+                self._renumber()
+            if run.stop_requested.is_set():
+                run.update(state=STOPPED, message="Stopped before it started.", queue_position=0)
+                continue
+            run.update(state=PREPARING, queue_position=0)
+            try:
+                train(run)
+            except Exception as error:  # a run must never take the trainer thread down with it
+                run.update(state=FAILED, message=f"Training failed: {error}")
+
+
+# ---------------------------------------------------------------------------------------
+# The framework, the network and the loop.
+
+
+def framework():
+    """Keras on the JAX backend, imported on first use.
+
+    Keras picks its backend once per process: where something imported it earlier, or KERAS_BACKEND names
+    another (the test suite's in-process tests run on TensorFlow), the Playground runs on that one.
+    """
+    if "keras" not in sys.modules:
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+        if os.environ["KERAS_BACKEND"] == "jax":
+            sys.meta_path.insert(0, HideTensorFlow())
+    import keras
+
+    return keras
+
+
+class HideTensorFlow(importlib.abc.MetaPathFinder):
+    """Makes `import tensorflow` fail in this process, as it does where only requirements.txt is installed.
+
+    Keras asks whether TensorFlow is installed each time it describes a layer, and imports it if so: seconds
+    and hundreds of MB that the JAX backend never uses. The app's runtime has no TensorFlow (Community Cloud
+    installs requirements.txt), so a development install that has it runs the Playground the same way."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ModuleNotFoundError(f"TensorFlow is hidden from the Playground's Keras (cnn/playground.py): {name}")
+        return None
+
+
+def build_network(settings: Settings):
+    """The Keras model the settings describe, compiled for training."""
+    keras = framework()
+    from cnn.model import build_convnet
+
+    # keras.utils.set_random_seed would import TensorFlow where it is installed (seconds, hundreds of MB).
+    # A cleared session makes Keras draw its weight seeds from Python's random afresh.
+    keras.backend.clear_session()
+    random.seed(settings.seed)
+    model = build_convnet(settings.block_filters, settings.kernel_size, settings.padding, settings.pooling,
+                          settings.batch_norm, settings.dropout, settings.dense_units, name="playground")  # fmt: skip
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = 0.9  # Keras's 0.99 needs more steps than a short run takes to settle its statistics
+    optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[settings.optimizer]
+    model.compile(optimizer(learning_rate=settings.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def chosen_images(pool: TrainingPool, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """count training images, every class equally often: (count, 28, 28) uint8 and (count,) labels."""
+    order = np.random.default_rng(seed).permutation(len(pool.y_train))
+    rank = np.empty(len(order), dtype=np.int64)
+    for label in range(NUM_CLASSES):
+        members = order[pool.y_train[order] == label]  # this class's images, in shuffled order
+        rank[members] = np.arange(len(members)) * NUM_CLASSES + label
+    chosen = np.argsort(rank, kind="stable")[:count]  # round robin over the classes: 500 images hold 50 of each
+    return pool.x_train[chosen], pool.y_train[chosen]
+
+
+def as_inputs(images: np.ndarray, augment: bool = False, rng: np.random.Generator | None = None) -> np.ndarray:
+    """(N, 28, 28) uint8 -> (N, 28, 28, 1) float32 in 0..1, flipped and shifted at random when augmenting."""
+    inputs = images.astype(np.float32) / 255.0
+    if augment and rng is not None:
+        flip = rng.random(len(inputs)) < 0.5
+        inputs[flip] = inputs[flip, :, ::-1]
+        padded = np.pad(inputs, ((0, 0), (2, 2), (2, 2)))
+        rows, columns = rng.integers(0, 5, (2, len(inputs)))
+        inputs = np.stack([padded[i, row : row + 28, column : column + 28] for i, (row, column) in enumerate(zip(rows, columns))])
+    return inputs[..., np.newaxis]
+
+
+def predicted(model, images: np.ndarray) -> np.ndarray:
+    """The model's probabilities (N, 10) for uint8 images (N, 28, 28), in chunks of one fixed shape."""
+    chunks = []
+    for start in range(0, len(images), PREDICT_CHUNK):
+        chunk = as_inputs(images[start : start + PREDICT_CHUNK])
+        padded = np.concatenate([chunk, np.zeros((PREDICT_CHUNK - len(chunk), *chunk.shape[1:]), np.float32)])
+        chunks.append(np.asarray(model.predict_on_batch(padded))[: len(chunk)])
+    return np.concatenate(chunks) if chunks else np.zeros((0, 10), np.float32)
+
+
+def loss_and_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    chosen = probabilities[np.arange(len(labels)), labels]
+    loss = float(-np.mean(np.log(np.maximum(chosen, 1e-7))))
+    return loss, float(np.mean(probabilities.argmax(axis=1) == labels))
+
+
+class RunEnded(Exception):
+    """The loop's way out: stopped by the user, by the time limit, or by a diverged loss."""
+
+    def __init__(self, state: str, message: str):
+        super().__init__(message)
+        self.state, self.message = state, message
+
+
+def train(run: Run) -> None:
+    """Train run's network, publishing its progress, until the last epoch, Stop, the time limit or NaN."""
+    settings, pool = run.settings, run.pool
+    rng = np.random.default_rng(settings.seed)
+    x_train, y_train = chosen_images(pool, settings.images, settings.seed)
+    batch_size = min(settings.batch_size, len(x_train))
+    steps_per_epoch = len(x_train) // batch_size  # the last partial batch is left out: a new shape would compile again
+    model = build_network(settings)
+    quick = slice(0, QUICK_VALIDATION)
+    probes = np.stack([np.flatnonzero(pool.y_test == label)[0] for label in range(PROBES)])
+    started = time.monotonic()
+    counted_from: tuple[float, int] | None = None  # (time, images seen) when the first step, which compiles, returned
+    images_seen, sums, last_point, last_publish = 0, [0.0, 0.0, 0], started, 0.0
+    state, message = FINISHED, ""
+    run.update(state=TRAINING, epochs=settings.epochs)
+    try:
+        for epoch in range(1, settings.epochs + 1):
+            run.update(epoch=epoch)
+            order = rng.permutation(len(x_train))
+            epoch_sums = [0.0, 0.0, 0]
+            for step in range(steps_per_epoch):
+                check_stop(run, started)
+                batch = order[step * batch_size : (step + 1) * batch_size]
+                logs = model.train_on_batch(as_inputs(x_train[batch], settings.augment, rng), y_train[batch], return_dict=True)
+                loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
+                if not math.isfinite(loss):
+                    raise RunEnded(FAILED, f"The loss became {loss} in epoch {epoch}: the steps are too big and the weights blew up. "
+                                           "Lower the learning rate (try 0.001 with Adam) or turn BatchNorm on.")  # fmt: skip
+                images_seen += len(batch)
+                counted_from = counted_from or (time.monotonic(), images_seen)
+                for totals in (sums, epoch_sums):
+                    totals[0], totals[1], totals[2] = totals[0] + loss, totals[1] + accuracy, totals[2] + 1
+                now = time.monotonic()
+                position = epoch - 1 + (step + 1) / steps_per_epoch
+                if now - last_point >= CURVE_POINT_EVERY_SECONDS:
+                    run.append("training_curve", (position, sums[0] / sums[2], sums[1] / sums[2]))
+                    sums, last_point = [0.0, 0.0, 0], now
+                if now - last_publish >= PUBLISH_EVERY_SECONDS:
+                    publish(run, model, pool, quick, probes, position, images_seen, started, counted_from, steps_per_epoch * batch_size)
+                    last_publish = time.monotonic()
+            validation = loss_and_accuracy(predicted(model, pool.x_validation), pool.y_validation)
+            count = max(epoch_sums[2], 1)
+            run.append("epoch_curve", (epoch, epoch_sums[0] / count, epoch_sums[1] / count, *validation))
+            run.append("validation_curve", (float(epoch), *validation))
+            if validation[1] < AT_CHANCE:
+                raise RunEnded(FAILED, f"After epoch {epoch} the network still guesses at chance (validation accuracy {validation[1]:.0%}, "
+                                       f"loss {validation[0]:.1f}): the steps overshoot, the weights blew up and it answers one class "
+                                       "for everything. Lower the learning rate (0.001 with Adam) and train again.")  # fmt: skip
+    except RunEnded as ended:
+        state, message = ended.state, ended.message
+    if state == FAILED or images_seen == 0:  # a diverged network is worth nothing to keep
+        run.update(state=FAILED if state == FAILED else STOPPED, message=message or "Stopped before the first step: nothing was learnt.",
+                   elapsed_seconds=time.monotonic() - started, remaining_seconds=None)  # fmt: skip
+        return
+    result = finished_model(model, run, images_seen, time.monotonic() - started, state == STOPPED)
+    run.update(state=state, message=message, result=result, remaining_seconds=0.0, elapsed_seconds=time.monotonic() - started)
+
+
+def check_stop(run: Run, started: float) -> None:
+    """Raise RunEnded when the user pressed Stop, the page has been closed or the run's time is up."""
+    now = time.monotonic()
+    if run.stop_requested.is_set():
+        raise RunEnded(STOPPED, "Stopped: the network keeps what it learnt so far.")
+    if now - run.last_seen > ABANDONED_AFTER_SECONDS:
+        raise RunEnded(STOPPED, "Stopped: its page was closed.")
+    if now - started > MAX_RUN_SECONDS:
+        raise RunEnded(STOPPED, f"Stopped at the {MAX_RUN_SECONDS // 60}-minute limit per run: the network keeps what it learnt. "
+                                "Fewer images or epochs, or a smaller network, finish in time.")  # fmt: skip
+
+
+def publish(run: Run, model, pool: TrainingPool, quick: slice, probes: np.ndarray, position: float, images_seen: int,
+            started: float, counted_from: tuple[float, int], images_per_epoch: int) -> None:  # fmt: skip
+    """Once a second: a validation point, speed and time left, the first layer's filters and maps, the probes' guesses.
+    Ends the run early when, at the speed measured, it could not finish within the time limit."""
+    now = time.monotonic()
+    # Counted from the end of the first step, which includes compiling the network.
+    rate = (images_seen - counted_from[1]) / max(now - counted_from[0], 1e-6)
+    remaining = (run.settings.epochs * images_per_epoch - images_seen) / rate if rate else None
+    if remaining is not None and now - started > 3.0 and now - started + remaining > MAX_RUN_SECONDS * 1.2:
+        raise RunEnded(FAILED, f"At {rate:,.0f} images a second this run would take about {(now - started + remaining) / 60:.0f} minutes, "
+                               f"more than the {MAX_RUN_SECONDS // 60} minutes a run may take here. Use fewer images or epochs, "
+                               "fewer filters or blocks, or pooling.")  # fmt: skip
+    validation = loss_and_accuracy(predicted(model, pool.x_validation[quick]), pool.y_validation[quick])
+    run.append("validation_curve", (position, *validation))
+    guesses = predicted(model, pool.x_test[probes])
+    filters, maps = first_layer_view(model, pool.x_test[probes[0]])
+    run.update(images_per_second=rate, elapsed_seconds=now - started, remaining_seconds=remaining, filters=filters, feature_maps=maps,
+               probe_guesses=[(int(row.argmax()), float(row.max())) for row in guesses])  # fmt: skip
+
+
+def first_layer_view(model, image: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The first conv layer's kernels (k, k, F) and its maps (H, W, F) for one uint8 image; None for an MLP."""
+    convs = [layer for layer in model.layers if layer.name == "conv1"]
+    if not convs:
+        return None, None
+    net = NumpyNet(layer_chain(model), model.name)
+    maps = net.feature_maps(net.forward(as_inputs(image[np.newaxis])[0]))["conv1"]
+    return np.asarray(convs[0].get_weights()[0])[:, :, 0, :], maps
+
+
+# ---------------------------------------------------------------------------------------
+# What a run leaves: framework-free, ready for the Draw page and the download.
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    settings: Settings
+    net: NumpyNet  # the network's layers as NumPy: the Draw and Feature maps pages run this
+    rule: UnsureRule  # temperature and "not sure" threshold, fitted on the validation half
+    scores: dict  # test accuracy and the rest of the model card, JSON-ready
+    confusion: np.ndarray  # (10, 10) on the test half, rows true classes
+    test_predictions: np.ndarray  # (N,) class ids on the pool's test half
+    keras_file: bytes  # the trained model as a .keras file
+
+    def card(self) -> dict:
+        """The JSON beside the download: settings and scores."""
+        return {"settings": asdict(self.settings), "network": self.settings.describe(), **self.scores,
+                "unsure_rule": self.rule.as_dict(), "confusion_matrix": self.confusion.tolist()}  # fmt: skip
+
+    def answer(self, model_input: np.ndarray, top_k: int = 3) -> dict:
+        """predict()'s result for a (28, 28) model input in 0..1 (what preprocess() returns), from this network."""
+        from cnn.predict import results_from_probabilities
+
+        probabilities = self.net.probabilities(np.asarray(model_input, np.float32)[:, :, np.newaxis])[np.newaxis]  # (1, 10)
+        return results_from_probabilities(probabilities, top_k, PLAYGROUND, rule=self.rule)[0]
+
+
+def finished_model(model, run: Run, images_seen: int, seconds: float, stopped: bool) -> TrainedModel:
+    """Score the network on the test half, calibrate it on the validation half and keep it as NumPy and .keras."""
+    keras = framework()
+    pool = run.pool
+    test_probabilities = predicted(model, pool.x_test)
+    test_predictions = test_probabilities.argmax(axis=1)
+    validation = predicted(model, pool.x_validation)
+    rule = fit_unsure_rule(validation, pool.y_validation, held_out=f"the Playground's validation images ({len(validation):,})")
+    progress = run.snapshot()
+    scores = {
+        "test_accuracy": round(float(np.mean(test_predictions == pool.y_test)), 4),
+        "test_images": int(len(pool.y_test)),
+        "validation_accuracy": round(loss_and_accuracy(validation, pool.y_validation)[1], 4),
+        "epochs_run": round(images_seen / max(1, min(run.settings.images, len(pool.y_train))), 2),
+        "stopped_early": stopped,
+        "seconds": round(seconds, 1),
+        "images_per_second": round(progress.images_per_second),
+        "parameters": int(model.count_params()),
+        "training_images": f"{min(run.settings.images, len(pool.y_train)):,} from {pool.source}",
+        "framework": f"Keras {keras.__version__} on {keras.backend.backend()}",
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "playground.keras"
+        model.save(path)
+        keras_file = path.read_bytes()
+    net = NumpyNet(layer_chain(model), PLAYGROUND)
+    return TrainedModel(run.settings, net, rule, scores, confusion_matrix(pool.y_test, test_predictions), test_predictions, keras_file)

@@ -1,0 +1,119 @@
+"""The Playground page's helpers: the shared trainer, its knobs in the session state, the live views.
+
+The trainer (cnn/playground.py) is one per process behind st.cache_resource; each session keeps its own
+run and its trained model in st.session_state. Nothing here imports Keras: the trainer's thread does.
+"""
+
+from dataclasses import asdict, fields
+
+import numpy as np
+import streamlit as st
+
+from cnn.config import CLASS_NAMES
+from cnn.playground import PLAYGROUND, PRESETS, Settings, TrainedModel, Trainer
+from cnn.render import feature_map_grid, tile_row
+from ui.loaders import get_model, model_label, trained_models
+
+RUN = "playground_run"  # this session's latest Run
+TRAINED = "playground_model"  # this session's latest TrainedModel
+USE_ON_DRAW = "draw_use_playground"  # the Draw page's switch to the Playground model
+KNOB = "playground_{}"  # the session-state key of each Settings field
+
+
+@st.cache_resource(show_spinner=False)
+def get_trainer() -> Trainer:
+    """The process's one trainer, shared by every session: one run trains at a time."""
+    return Trainer()
+
+
+def trained_model() -> TrainedModel | None:
+    """This session's Playground model, if it has trained one."""
+    return st.session_state.get(TRAINED)
+
+
+def own_model_switch(widget_key: str) -> TrainedModel | None:
+    """Where this session has a Playground model: a switch to answer with it (one setting for the Draw, Feature
+    maps and Playground pages), and the model while it is on. Streamlit forgets a widget's state on the pages
+    that do not show it, so the choice itself lives under its own key."""
+    trained = trained_model()
+    if trained is None:
+        return None
+    st.session_state[widget_key] = st.session_state.get(USE_ON_DRAW, False)
+    st.toggle("Answer with my Playground network", key=widget_key, help=f"Trained on the Playground page: {trained.settings.describe()}",
+              on_change=lambda: st.session_state.update({USE_ON_DRAW: st.session_state[widget_key]}))  # fmt: skip
+    return trained if st.session_state[USE_ON_DRAW] else None
+
+
+def network_label(model_name: str) -> str:
+    """What the pages call a model that answered: a shipped one by its registry label, or the user's own."""
+    return "Your Playground network" if model_name == PLAYGROUND else model_label(model_name)
+
+
+def apply_settings(settings: Settings) -> None:
+    """Set every knob's widget to the settings (a preset's, or the defaults on the first visit)."""
+    for name, value in asdict(settings).items():
+        st.session_state[KNOB.format(name)] = value
+
+
+def knob_settings() -> Settings:
+    """The settings the knobs show now."""
+    return Settings(**{item.name: st.session_state[KNOB.format(item.name)] for item in fields(Settings)})
+
+
+def curve_chart(progress, metric: str) -> dict:
+    """Vega-Lite spec: training (every quarter second), validation (every second) and per-epoch points of
+    `metric` ("loss" or "accuracy") against the epoch, fractions of an epoch included."""
+    column = 1 if metric == "loss" else 2
+    values = [{"epoch": point[0], "value": point[column], "split": "training"} for point in progress.training_curve]
+    values += [{"epoch": point[0], "value": point[column], "split": "validation"} for point in progress.validation_curve]
+    last = {split: next((v["value"] for v in reversed(values) if v["split"] == split), None) for split in ("training", "validation")}
+    shown = "{:.1%}" if metric == "accuracy" else "{:.3f}"
+    description = f"{metric.capitalize()} while training, by epoch: " + ", ".join(
+        f"{split} now {shown.format(value)}" for split, value in last.items() if value is not None
+    )
+    return {
+        "description": description or f"{metric} while training: no point yet",
+        "data": {"values": values},
+        "mark": {"type": "line", "interpolate": "monotone"},
+        "encoding": {
+            "x": {"field": "epoch", "type": "quantitative", "title": "Epoch", "axis": {"tickMinStep": 1}},
+            "y": {"field": "value", "type": "quantitative", "title": metric.capitalize(),
+                  "scale": {"zero": False}, "axis": {"format": "%" if metric == "accuracy" else ""}},
+            "color": {"field": "split", "type": "nominal", "title": None, "scale": {"range": ["#4C5FD5", "#F28E2B"]},
+                      "legend": {"orient": "bottom"}},
+        },
+        "height": 180,
+    }  # fmt: skip
+
+
+def filter_picture(filters: np.ndarray, tile: int = 40) -> np.ndarray:
+    """The first layer's kernels (k, k, F) as a row of grey tiles: mid-grey 0, white the strongest positive weight."""
+    scaled = filters / max(float(np.abs(filters).max()), 1e-8)  # -1..1, one scale for all, so strengths compare
+    return tile_row([(0.5 + 0.5 * scaled[..., channel]) for channel in range(filters.shape[-1])], tile)
+
+
+def feature_maps_picture(maps: np.ndarray) -> np.ndarray:
+    return feature_map_grid(maps, columns=min(8, maps.shape[-1]), tile=56)
+
+
+def probes_caption(guesses: list) -> str:
+    return " · ".join(f"{CLASS_NAMES[label]}: {CLASS_NAMES[guess]} {probability:.0%}" for label, (guess, probability) in enumerate(guesses))
+
+
+def probes_picture(images: np.ndarray) -> np.ndarray:
+    return tile_row(list(images), 56)
+
+
+@st.cache_data(show_spinner="Running the shipped models on the same test images...")
+def shipped_accuracies(source: str, _images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Each shipped model's accuracy on the Playground's test images (source names which ones, for the cache)."""
+    inputs = _images[..., np.newaxis].astype(np.float32) / 255
+    accuracies = {}
+    for name in trained_models():
+        probabilities = np.concatenate([get_model(name)(inputs[start : start + 500]) for start in range(0, len(inputs), 500)])
+        accuracies[model_label(name)] = float(np.mean(probabilities.argmax(axis=1) == labels))
+    return accuracies
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
