@@ -7,7 +7,7 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test test-fast lint format install install-train install-dev server train bench loadtest robustness doodles fuzz accessibility report clean
+.PHONY: run test test-fast lint format install install-train install-dev server train bench loadtest robustness doodles fuzz accessibility playground report clean
 
 run: install
 	$(PYTHON) -m streamlit run streamlit_app.py --server.port $(PORT)
@@ -85,6 +85,10 @@ fuzz: install-dev
 # axe-core (WCAG 2.1 AA) over every page on a desktop and a phone.
 accessibility: install-dev
 	$(PYTHON) -m bench.accessibility
+
+# The Playground: every preset's speed and scores, time to 85%, memory, 8 sessions drawing while one run trains.
+playground: install-dev
+	$(PYTHON) -m bench.playground
 
 # docs/performance.md and the README's figures, from the reports the three targets above write.
 report: install-dev

@@ -164,14 +164,6 @@ def show_insights(model_input, result: dict, chosen_class: int | None, own: Trai
         caption=f"Grad-CAM for {CLASS_NAMES[seen.explanation.class_id]}: the bright regions pushed the network towards it\n"
         f"(the strip: {HEAT_LEGEND})",
     )
-    alike = Figure(
-        "Looks most like these training images, to the network",
-        (tile_row([neighbour.image for neighbour in seen.neighbours], NEIGHBOUR_TILE),),
-        alt="The six training images nearest to the drawing in the network's embedding",
-        caption=" · ".join(f"{CLASS_NAMES[neighbour.label]} ({neighbour.similarity:.2f})" for neighbour in seen.neighbours)
-        + "\nThe nearest training photos in the network's own embedding (its last layer before the answer), "
-        "with their labels and cosine similarity: the examples its answer leans on.",
-    )
     layers = Figure(
         "What each layer sees: the strongest channels of every conv layer, one column a layer",
         (channel_columns([layer.maps for layer in seen.layers], LAYER_TILE),),
@@ -179,7 +171,17 @@ def show_insights(model_input, result: dict, chosen_class: int | None, own: Trai
         "dark purple for no response and yellow for the strongest",
         caption=" · ".join(f"{layer.name} {layer.shape[0]}x{layer.shape[1]}x{layer.shape[2]}" for layer in seen.layers),
     )
-    rows = [[figure_html(looks)] + ([figure_html(alike)] if seen.neighbours else []), [figure_html(layers)]]
+    rows = [[figure_html(looks)], [figure_html(layers)]]
+    if seen.neighbours:  # the shipped models have an index of their training images; a Playground network has none
+        alike = Figure(
+            "Looks most like these training images, to the network",
+            (tile_row([neighbour.image for neighbour in seen.neighbours], NEIGHBOUR_TILE),),
+            alt="The six training images nearest to the drawing in the network's embedding",
+            caption=" · ".join(f"{CLASS_NAMES[neighbour.label]} ({neighbour.similarity:.2f})" for neighbour in seen.neighbours)
+            + "\nThe nearest training photos in the network's own embedding (its last layer before the answer), "
+            "with their labels and cosine similarity: the examples its answer leans on.",
+        )
+        rows[0].append(figure_html(alike))
     if seen.comparison:
         answers = [(answered_by, result), *seen.comparison.items()]
         rows[1].append(table_html(

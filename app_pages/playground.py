@@ -203,7 +203,7 @@ if trained is not None and not running:
         rows = [{"network": "Your Playground network", "test accuracy": f"{scores['test_accuracy']:.1%}"}]
         rows += [{"network": name, "test accuracy": f"{accuracy:.1%}"} for name, accuracy in shipped.items()]
         st.table(rows)
-        st.toggle("Use my network on the Draw and Feature maps pages", key=ui.USE_ON_DRAW)
+        ui.own_model_switch("playground_own_model", "Use my network on the Draw and Feature maps pages")
         st.page_link("app_pages/draw.py", label="Draw against it", icon=":material/draw:")
         st.download_button("Download the model (.keras)", trained.keras_file, "playground.keras", "application/octet-stream",
                            key="playground_download_keras", on_click="ignore", icon=":material/download:")  # fmt: skip

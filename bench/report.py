@@ -19,6 +19,7 @@ LOADTEST_PATH = PROJECT_DIR / "assets" / "loadtest.json"
 LOADTEST_PHOTOS_PATH = PROJECT_DIR / "assets" / "loadtest_photos.json"  # python -m bench.loadtest --photos ... --out this
 FUZZ_PATH = PROJECT_DIR / "assets" / "fuzz.json"
 ACCESSIBILITY_PATH = PROJECT_DIR / "assets" / "accessibility.json"
+PLAYGROUND_PATH = PROJECT_DIR / "assets" / "playground.json"
 README_START, README_END = "<!-- measured:start -->", "<!-- measured:end -->"
 
 
@@ -180,6 +181,28 @@ def accessibility_section(audit: dict) -> str:
                          f"Serious or critical findings in all: {audit['serious_or_critical']}."])  # fmt: skip
 
 
+def playground_section(report: dict) -> str:
+    rows = [[name, f"{figures['images_per_second']:,}", f"{figures['seconds']}", percent(figures["validation_accuracy"]),
+             percent(figures["test_accuracy"]), "" if figures["validation_85_seconds"] is None else f"{figures['validation_85_seconds']}",
+             f"{figures['first_curve_point_seconds']}", figures["message"][:90] or figures["state"]]
+            for name, figures in report["presets"].items()]  # fmt: skip
+    default, sessions = report["default_preset"], report["sessions_while_training"]
+    return "\n\n".join([
+        f"### The Playground (`{report['command']}`, {report['framework']}, {report['training_images']})",
+        "Each preset trained once by the page's trainer, seconds from queueing it:",
+        table(["preset", "images/s", "seconds", "validation", "test", "to 85% validation (s)", "first curve point (s)", "ended"], rows),
+        f"In the browser, the default preset (Tiny CNN, 10,000 images): the first \"Validation accuracy\" on screen "
+        f"{default['first_validation_on_screen_seconds']} s after pressing Train, 85% or more on screen after "
+        f"{default['validation_85_on_screen_seconds']} s, results after {default['finished_on_screen_seconds']} s. Server memory: "
+        f"{default['server_rss_idle_mb']:.0f} MB before any page, {default['server_rss_page_open_mb']:.0f} MB with the page open, "
+        f"{default['server_rss_peak_during_run_mb']:.0f} MB at the run's peak.",
+        f"With a run training in one tab (at the strokes' end: {'; '.join(sessions['run_after_the_strokes'])}), {sessions['sessions']} other sessions drawing at once ({sessions['rounds']} rounds): "
+        f"pen lifted to the prediction {sessions['prediction_ms']['p50']:.0f} ms p50 ({tail(sessions['prediction_ms'])}), "
+        f"{sessions['browser_ms']['p50']:.0f} ms of it the browsers' own work; the run was "
+        f"{'still training' if sessions['run_still_training_after_the_strokes'] else 'over'} after the strokes; server memory {sessions['server_rss_mb']:.0f} MB.",
+    ])  # fmt: skip
+
+
 def summary(robustness: dict | None, benchmark: dict | None) -> str:
     """The README's headline figures, each with the report it comes from."""
     lines = [models_section()]
@@ -211,6 +234,15 @@ def summary(robustness: dict | None, benchmark: dict | None) -> str:
                   f"with {app['sessions']['sessions']} sessions drawing at once {app['sessions']['prediction_ms']['p50']:.0f} ms p50 "
                   f"({tail(app['sessions']['prediction_ms'])}), {app['sessions']['browser_ms']['p50']:.0f} ms of it the browsers' own work. "
                   "Targets and verdicts: [`docs/performance.md`](docs/performance.md)."]  # fmt: skip
+    playground = read_json(PLAYGROUND_PATH)
+    if playground:
+        default, tiny = playground["default_preset"], playground["presets"]["Tiny CNN"]
+        sessions = playground["sessions_while_training"]
+        lines += [f"### The Playground (`{playground['command']}`)",
+                  f"The default Tiny CNN trains at {tiny['images_per_second']:,} images/s ({playground['framework']}); in the browser the first "
+                  f"validation accuracy shows {default['first_validation_on_screen_seconds']} s after Train, 85% after "
+                  f"{default['validation_85_on_screen_seconds']} s; the server peaks at {default['server_rss_peak_during_run_mb']:.0f} MB during the run; "
+                  f"{sessions['sessions']} sessions drawing while a run trains: {sessions['prediction_ms']['p50']:.0f} ms p50 from pen-up to answer."]  # fmt: skip
     return "\n\n".join(lines)
 
 
@@ -223,7 +255,8 @@ def main() -> None:
         sections.append(speed_section(benchmark))
     if loadtest:
         sections.append(loadtest_section(loadtest))
-    for path, section in ((LOADTEST_PHOTOS_PATH, loadtest_section), (FUZZ_PATH, fuzz_section), (ACCESSIBILITY_PATH, accessibility_section)):
+    for path, section in ((LOADTEST_PHOTOS_PATH, loadtest_section), (FUZZ_PATH, fuzz_section), (ACCESSIBILITY_PATH, accessibility_section),
+                          (PLAYGROUND_PATH, playground_section)):  # fmt: skip
         report = read_json(path)
         if report:
             sections.append(section(report))

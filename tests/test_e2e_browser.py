@@ -9,6 +9,7 @@ docs/screenshots/ come from there), and one of the page whenever a test fails. S
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,7 @@ PAGES = (
     ("Upload", "Upload", "Choose or drop one or more images"),
     ("Feature maps", "Feature maps", "channels stay silent for this image"),
     ("Training", "Training", "Speed and memory"),
+    ("Playground", "Playground", "Data augmentation"),
     ("Explore", "Explore", "your session only"),
 )
 
@@ -341,6 +343,50 @@ def test_feature_maps_of_a_test_image_on_a_phone(app_url, phone):
         phone.get_by_text("Grad-CAM for").first.scroll_into_view_if_needed()
         assert_sound(phone)
         save_screenshot(phone, "feature-maps-phone")
+
+
+def test_playground_train_stop_train_again_and_draw_with_it(app_url, page):
+    """The issue's path: a preset, Train, Stop, Train again to the end, then the Draw page on the trained network."""
+    with screenshot_on_failure(page, "playground"):
+        open_page(page, f"{app_url}/Playground", "Playground", "Data augmentation")
+        page.get_by_role("radio", name="The seeds' CNN").click()
+        page.get_by_text("The tutorial network this project started from").wait_for()
+        page.get_by_role("radio", name="Tiny CNN").click()
+        page.get_by_text("passes 85% within a few epochs").wait_for()
+        train = page.get_by_role("button", name="Train", exact=True)
+        train.click()
+        page.get_by_text(re.compile(r"Epoch \d+ of 5")).first.wait_for()
+        page.get_by_text(re.compile(r"Validation accuracy: \d+\.\d%")).first.wait_for()
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_text("Stopped: the network keeps what it learnt so far.").wait_for()
+        page.get_by_text("Your network").wait_for()
+        page.wait_for_selector(SCRIPT_FINISHED)
+        assert_sound(page)
+
+        train.click()
+        page.get_by_text(re.compile(r"Validation accuracy: \d+\.\d%")).first.wait_for()
+        page.get_by_text("Epoch 5 of 5").first.wait_for()
+        page.get_by_text("Beside the shipped models").wait_for()
+        expect_no_stop = page.get_by_role("button", name="Stop")
+        expect_no_stop.wait_for(state="detached")
+        page.wait_for_selector(SCRIPT_FINISHED)
+        assert "Stopped" not in page.locator('[data-testid="stMain"]').inner_text()
+        assert_sound(page)
+        page.set_viewport_size({"width": DESKTOP["width"], "height": 2400})
+        page.wait_for_timeout(500)
+        save_screenshot(page, "playground-desktop")
+        page.set_viewport_size(DESKTOP)
+
+        page.get_by_text("Use my network on the Draw and Feature maps pages").click()
+        page.wait_for_selector(SCRIPT_FINISHED)
+        page.get_by_role("link", name="Draw against it").click()
+        page.get_by_text("Answering with your Playground network").wait_for()
+        page.locator(CANVAS).wait_for()
+        draw_stroke(page, TROUSERS)
+        page.locator(INSIGHTS).get_by_text("Your Playground network").wait_for()  # its answer beside the shipped models'
+        page.locator(INSIGHTS).get_by_text("conv2 14x14x16", exact=False).wait_for()  # its own layers
+        page.wait_for_selector(SCRIPT_FINISHED)
+        assert_sound(page)
 
 
 def test_the_flask_page_classifies_an_upload_under_its_content_security_policy(browser, bag_photo, tmp_path):

@@ -183,6 +183,16 @@ def test_a_learning_rate_that_blows_up_ends_with_a_message(pool):
     assert len(progress.epoch_curve) == 1  # it gave up after the first epoch
 
 
+def test_a_run_too_slow_for_the_time_limit_ends_early_with_a_message(pool, monkeypatch):
+    monkeypatch.setattr("cnn.playground.MAX_RUN_SECONDS", 5)
+    run = Run(replace(TINY, images=10_000, epochs=30), pool)
+    train(run)
+    progress = run.snapshot()
+    assert progress.state == FAILED and progress.result is None
+    assert "this run would take about" in progress.message and "Use fewer images or epochs" in progress.message
+    assert progress.elapsed_seconds < 10
+
+
 def test_runs_wait_in_line_and_a_queued_run_can_leave_it(pool):
     trainer = Trainer()
     first = trainer.submit(replace(TINY, images=5_000, epochs=5))

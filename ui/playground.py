@@ -16,7 +16,7 @@ from ui.loaders import get_model, model_label, trained_models
 
 RUN = "playground_run"  # this session's latest Run
 TRAINED = "playground_model"  # this session's latest TrainedModel
-USE_ON_DRAW = "draw_use_playground"  # the Draw page's switch to the Playground model
+USE_ON_DRAW = "use_playground_model"  # the switch to the Playground model, shared by its pages (not a widget's key)
 KNOB = "playground_{}"  # the session-state key of each Settings field
 
 
@@ -31,7 +31,7 @@ def trained_model() -> TrainedModel | None:
     return st.session_state.get(TRAINED)
 
 
-def own_model_switch(widget_key: str) -> TrainedModel | None:
+def own_model_switch(widget_key: str, label: str = "Answer with my Playground network") -> TrainedModel | None:
     """Where this session has a Playground model: a switch to answer with it (one setting for the Draw, Feature
     maps and Playground pages), and the model while it is on. Streamlit forgets a widget's state on the pages
     that do not show it, so the choice itself lives under its own key."""
@@ -39,9 +39,9 @@ def own_model_switch(widget_key: str) -> TrainedModel | None:
     if trained is None:
         return None
     st.session_state[widget_key] = st.session_state.get(USE_ON_DRAW, False)
-    st.toggle("Answer with my Playground network", key=widget_key, help=f"Trained on the Playground page: {trained.settings.describe()}",
+    st.toggle(label, key=widget_key, help=f"Trained on the Playground page: {trained.settings.describe()}",
               on_change=lambda: st.session_state.update({USE_ON_DRAW: st.session_state[widget_key]}))  # fmt: skip
-    return trained if st.session_state[USE_ON_DRAW] else None
+    return trained if st.session_state.get(USE_ON_DRAW) else None
 
 
 def network_label(model_name: str) -> str:

@@ -1,0 +1,201 @@
+"""The Playground's figures: throughput per preset, time to 85% for the default, memory, other sessions.
+
+    python -m bench.playground [--out assets/playground.json] [--sessions 8] [--rounds 2]
+
+1. Every preset trained once by the trainer as the page runs it (cnn/playground.py, Keras on JAX, in this
+   process): images a second, seconds, validation and test accuracy, and for each the moment its first
+   curve point and its first validation accuracy of 85% or more were published, from the moment Train queued it.
+2. The app as users meet it: `streamlit run` and Chromium. The Playground page is opened and left five
+   seconds (the trainer's thread imports the framework meanwhile), then Train pressed on the default preset:
+   browser-clock seconds to the first "Validation accuracy" on screen and to one of 85% or more; the server's
+   resident memory sampled every half second during the run (its peak).
+3. `--rounds` times: the Tiny CNN (30 epochs) starts training in one tab, `--sessions` other tabs draw one stroke at
+   the same moment, then Stop: pen-up to answer, as bench.apps measures it, and whether the run was still training.
+"""
+
+import argparse
+import asyncio
+import json
+import re
+import threading
+import time
+from pathlib import Path
+
+from bench.apps import concurrent_strokes, memory_mb, summaries
+from bench.browser import DESKTOP, SCRIPT_FINISHED, chromium
+from bench.servers import running_streamlit
+from cnn.playground import ENDED, PRESETS, Trainer, framework
+
+TARGET_ACCURACY = 0.85
+VALIDATION_TEXT = re.compile(r"Validation accuracy: (\d+\.\d)%")
+
+
+def bench_presets() -> dict:
+    """Each preset once, polled every 50 ms as the page would: its scores and when its curves first moved."""
+    keras = framework()
+    trainer = Trainer()
+    trainer.pool()
+    trainer.start()
+    time.sleep(5)  # the trainer's thread imports the framework, as it does while the page is open
+    figures = {}
+    for name, preset in PRESETS.items():
+        queued = time.monotonic()
+        run = trainer.submit(preset.settings)
+        first_point = reached = None
+        while True:
+            progress = run.snapshot()
+            now = time.monotonic() - queued
+            if first_point is None and progress.training_curve:
+                first_point = now
+            if reached is None and any(point[2] >= TARGET_ACCURACY for point in progress.validation_curve):
+                reached = now
+            if progress.state in ENDED:
+                break
+            time.sleep(0.05)
+        scores = progress.result.scores if progress.result else {}
+        figures[name] = {
+            "state": progress.state,
+            "message": progress.message,
+            "images_per_second": round(progress.images_per_second),
+            "seconds": round(progress.elapsed_seconds, 1),
+            "first_curve_point_seconds": None if first_point is None else round(first_point, 2),
+            "validation_85_seconds": None if reached is None else round(reached, 2),
+            "validation_accuracy": scores.get("validation_accuracy"),
+            "test_accuracy": scores.get("test_accuracy"),
+            "parameters": scores.get("parameters"),
+            "settings": preset.settings.describe(),
+            "images": preset.settings.images,
+            "epochs": preset.settings.epochs,
+        }
+        print(name, json.dumps(figures[name]), flush=True)
+    return {
+        "presets": figures,
+        "framework": f"Keras {keras.__version__} on {keras.backend.backend()}",
+        "training_images": trainer.pool().source,
+    }
+
+
+def validation_on_screen(tab) -> float | None:
+    match = VALIDATION_TEXT.search(tab.locator('[data-testid="stMain"]').inner_text())
+    return float(match.group(1)) / 100 if match else None
+
+
+def bench_app(sessions: int, rounds: int) -> dict:
+    """The default preset pressed in a browser with the server's memory sampled; then sessions drawing while a run trains."""
+    with running_streamlit() as (base_url, process, _, _):
+        idle_memory = memory_mb(process.pid)["rss_mb"]
+        with chromium() as browser:
+            tab = browser.new_page(viewport=DESKTOP)
+            tab.set_default_timeout(180_000)
+            tab.goto(f"{base_url}/Playground")
+            tab.get_by_text("Data augmentation").wait_for()
+            tab.wait_for_selector(SCRIPT_FINISHED)
+            opened_memory = memory_mb(process.pid)["rss_mb"]
+            tab.wait_for_timeout(5_000)
+            samples, sampling = [], threading.Event()
+
+            def sample() -> None:
+                while not sampling.is_set():
+                    samples.append(memory_mb(process.pid)["rss_mb"])
+                    time.sleep(0.5)
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            pressed = time.monotonic()
+            tab.get_by_role("button", name="Train", exact=True).click()
+            first_shown = reached = None
+            while not tab.get_by_text("Beside the shipped models").count():
+                accuracy = validation_on_screen(tab)
+                now = time.monotonic() - pressed
+                if accuracy is not None and first_shown is None:
+                    first_shown = now
+                if accuracy is not None and accuracy >= TARGET_ACCURACY and reached is None:
+                    reached = now
+                if now > 180:
+                    tab.screenshot(path="test-artifacts/bench-playground.png", full_page=True)
+                    raise RuntimeError("The default preset did not finish within 3 minutes: test-artifacts/bench-playground.png")
+                time.sleep(0.1)
+            finished = time.monotonic() - pressed
+            final = validation_on_screen(tab)  # the last epoch's figure, shown with the results
+            if reached is None and final is not None and final >= TARGET_ACCURACY:
+                reached = finished
+            sampling.set()
+            sampler.join()
+            tab.close()
+
+            # Each round: a run of the default preset with 30 epochs (longer than a round of strokes, within the
+            # 5-minute limit per run) started in one tab, then the other sessions draw at once, then Stop.
+            rounds_run = []
+            for _ in range(rounds):
+                trainer_tab = browser.new_page(viewport=DESKTOP)
+                trainer_tab.set_default_timeout(180_000)
+                trainer_tab.goto(f"{base_url}/Playground")
+                trainer_tab.get_by_text("Data augmentation").wait_for()
+                trainer_tab.wait_for_selector(SCRIPT_FINISHED)
+                trainer_tab.locator('[data-testid="stSlider"]', has_text="Epochs").get_by_role("slider").press("End")
+                trainer_tab.get_by_text("Epochs").first.wait_for()
+                trainer_tab.wait_for_timeout(1_000)
+                trainer_tab.wait_for_selector(SCRIPT_FINISHED)
+                trainer_tab.get_by_role("button", name="Train", exact=True).click()
+                trainer_tab.get_by_text(VALIDATION_TEXT).first.wait_for()
+                began = trainer_tab.get_by_text(re.compile(r"Epoch \d+ of \d+")).first.inner_text()
+                # Playwright's synchronous API and the drawing sessions' event loop run in separate threads.
+                drawn: list = []
+                drawing = threading.Thread(target=lambda done=drawn: done.append(asyncio.run(concurrent_strokes(base_url, sessions, 1))))
+                drawing.start()
+                while drawing.is_alive():
+                    trainer_tab.wait_for_timeout(500)  # the training tab keeps polling, as an open page does
+                stop = trainer_tab.get_by_role("button", name="Stop")
+                still_training = stop.count() > 0
+                ended = trainer_tab.get_by_text(re.compile(r"Epoch \d+ of \d+")).first.inner_text()
+                memory_with_sessions = memory_mb(process.pid)["rss_mb"]
+                if still_training:
+                    stop.click()
+                    trainer_tab.get_by_text("Your network").wait_for()
+                trainer_tab.close()
+                rounds_run.append({"timings": drawn[0][0], "run_when_the_strokes_began": began, "run_after_the_strokes": ended,
+                                   "still_training": still_training})  # fmt: skip
+    strokes = [timing for round_run in rounds_run for timing in round_run["timings"]]
+    return {
+        "default_preset": {
+            "first_validation_on_screen_seconds": None if first_shown is None else round(first_shown, 2),
+            "validation_85_on_screen_seconds": None if reached is None else round(reached, 2),
+            "finished_on_screen_seconds": round(finished, 2),
+            "server_rss_idle_mb": idle_memory,
+            "server_rss_page_open_mb": opened_memory,
+            "server_rss_peak_during_run_mb": max(samples),
+            "how": "Chromium on the Playground page, left 5 s after it opened, then Train on the Tiny CNN preset: seconds from "
+            "the click to the first 'Validation accuracy: NN.N%' in the page, to one of 85% or more, to the results; the "
+            "streamlit server's resident memory (VmRSS) every 0.5 s during the run",
+        },
+        "sessions_while_training": {
+            **summaries(strokes),
+            "sessions": sessions,
+            "rounds": rounds,
+            "run_still_training_after_the_strokes": all(round_run["still_training"] for round_run in rounds_run),
+            "run_when_the_strokes_began": [round_run["run_when_the_strokes_began"] for round_run in rounds_run],
+            "run_after_the_strokes": [round_run["run_after_the_strokes"] for round_run in rounds_run],
+            "server_rss_mb": memory_with_sessions,
+            "how": f"{rounds} rounds: one tab starts the Tiny CNN preset with epochs set to 30, then {sessions} other tabs each draw one "
+            "stroke at the same moment (bench.apps' concurrent strokes), then Stop: pen-up to answer in the browser's clock",
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("assets/playground.json"))
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--app-only", action="store_true", help="leave out the presets (part 1)")
+    args = parser.parse_args(argv)
+    report = {"command": f"python -m bench.playground --sessions {args.sessions} --rounds {args.rounds}"}
+    if not args.app_only:
+        report |= bench_presets()
+    report |= bench_app(args.sessions, args.rounds)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({key: value for key, value in report.items() if key != "presets"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
