@@ -193,10 +193,10 @@ def playground_section(report: dict) -> str:
         table(["preset", "images/s", "seconds", "validation", "test", "to 85% validation (s)", "first curve point (s)", "ended"], rows),
         f"In the browser, the default preset (Tiny CNN, 10,000 images): the first \"Validation accuracy\" on screen "
         f"{default['first_validation_on_screen_seconds']} s after pressing Train, 85% or more on screen after "
-        f"{default['validation_85_on_screen_seconds']} s, results after {default['finished_on_screen_seconds']} s. Server memory: "
+        f"{default['validation_85_on_screen_seconds'] or 'not read'}{' s' if default['validation_85_on_screen_seconds'] else ''}, results after {default['finished_on_screen_seconds']} s. Server memory: "
         f"{default['server_rss_idle_mb']:.0f} MB before any page, {default['server_rss_page_open_mb']:.0f} MB with the page open, "
         f"{default['server_rss_peak_during_run_mb']:.0f} MB at the run's peak.",
-        f"With a run training in one tab (at the strokes' end: {'; '.join(sessions['run_after_the_strokes'])}), {sessions['sessions']} other sessions drawing at once ({sessions['rounds']} rounds): "
+        f"With a run started in one tab (it began the strokes at: {sessions['run_when_the_strokes_began']}), {sessions['sessions']} other sessions drawing at once ({sessions['rounds']} rounds): "
         f"pen lifted to the prediction {sessions['prediction_ms']['p50']:.0f} ms p50 ({tail(sessions['prediction_ms'])}), "
         f"{sessions['browser_ms']['p50']:.0f} ms of it the browsers' own work; the run was "
         f"{'still training' if sessions['run_still_training_after_the_strokes'] else 'over'} after the strokes; server memory {sessions['server_rss_mb']:.0f} MB.",
