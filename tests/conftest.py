@@ -5,9 +5,11 @@ import os
 import numpy as np
 import pytest
 
-# Keras picks its backend once per process. The training and export tests need TensorFlow's; the
-# Playground would otherwise choose JAX if its tests ran first (it trains on JAX in its own subprocess test).
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Keras picks its backend once per process, at its import. The training and export tests need TensorFlow's
+# (Keras's default), so this process imports Keras first: the Playground would otherwise choose JAX if its tests
+# ran first. Not an environment variable: the app servers the end-to-end tests start would inherit it.
+if "KERAS_BACKEND" not in os.environ:
+    import keras  # noqa: F401
 
 from cnn.data import find_data_dir, load_fashion_mnist, load_test_sample
 
