@@ -8,11 +8,10 @@ this session, and downloads as a .keras file with a JSON of its settings and sco
 
 import json
 
-import numpy as np
 import streamlit as st
 
 from cnn.data import DatasetError, download_fashion_mnist
-from cnn.playground import DEFAULT_PRESET, ENDED, FAILED, KERNEL_SIZES, OPTIMIZERS, PRESETS, QUEUED, STOPPED, TRAINING, Run
+from cnn.playground import DEFAULT_PRESET, ENDED, FAILED, KERNEL_SIZES, OPTIMIZERS, PRESETS, QUEUED, STOPPED, TRAINING, Run, probe_indices
 from ui import playground as ui
 from ui.figures import Figure, figure_html, figures_html
 from ui.layout import page_header, stop_with_error
@@ -150,8 +149,7 @@ def show_progress(progress) -> None:
                               alt=f"The first conv layer's {count} feature maps for a T-shirt test image",
                               caption="Their feature maps for the first probe image (a T-shirt)."))  # fmt: skip
     if progress.probe_guesses:
-        probes = [pool.x_test[np.flatnonzero(pool.y_test == label)[0]] for label in range(len(progress.probe_guesses))]
-        figures.append(Figure("Its current guesses", (ui.probes_picture(probes),),
+        figures.append(Figure("Its current guesses", (ui.probes_picture(pool.x_test[probe_indices(pool)]),),
                               alt="One test image of each of the first eight classes", caption=ui.probes_caption(progress.probe_guesses)))  # fmt: skip
     if figures:
         st.html(figures_html([figure_html(figure) for figure in figures]))

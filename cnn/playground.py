@@ -364,6 +364,11 @@ def chosen_images(pool: TrainingPool, count: int, seed: int) -> tuple[np.ndarray
     return pool.x_train[chosen], pool.y_train[chosen]
 
 
+def probe_indices(pool: TrainingPool) -> np.ndarray:
+    """The test images whose current guess the page shows: the first of each of the first PROBES classes, (PROBES,)."""
+    return np.array([np.flatnonzero(pool.y_test == label)[0] for label in range(PROBES)])
+
+
 def as_inputs(images: np.ndarray, augment: bool = False, rng: np.random.Generator | None = None) -> np.ndarray:
     """(N, 28, 28) uint8 -> (N, 28, 28, 1) float32 in 0..1, flipped and shifted at random when augmenting."""
     inputs = images.astype(np.float32) / 255.0
@@ -409,7 +414,7 @@ def train(run: Run) -> None:
     steps_per_epoch = len(x_train) // batch_size  # the last partial batch is left out: a new shape would compile again
     model = build_network(settings)
     quick = slice(0, QUICK_VALIDATION)
-    probes = np.stack([np.flatnonzero(pool.y_test == label)[0] for label in range(PROBES)])
+    probes = probe_indices(pool)
     started = time.monotonic()
     counted_from: tuple[float, int] | None = None  # (time, images seen) when the first step, which compiles, returned
     images_seen, sums, last_point, last_publish = 0, [0.0, 0.0, 0], started, 0.0

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from cnn.config import CLASS_NAMES
-from cnn.playground import PLAYGROUND, PRESETS, Settings, TrainedModel, Trainer
+from cnn.playground import PLAYGROUND, Settings, TrainedModel, Trainer
 from cnn.render import feature_map_grid, tile_row
 from ui.loaders import get_model, model_label, trained_models
 
@@ -113,7 +113,3 @@ def shipped_accuracies(source: str, _images: np.ndarray, labels: np.ndarray) -> 
         probabilities = np.concatenate([get_model(name)(inputs[start : start + 500]) for start in range(0, len(inputs), 500)])
         accuracies[model_label(name)] = float(np.mean(probabilities.argmax(axis=1) == labels))
     return accuracies
-
-
-def preset_names() -> list[str]:
-    return list(PRESETS)
