@@ -115,13 +115,31 @@ def start_run() -> None:
     st.session_state[ui.RUN] = trainer.submit(ui.knob_settings())
 
 
+FRAMEWORK_LOADING = (
+    "Loading Keras and JAX for the Playground: about 10 s, once per server. Train now and the run starts when they are ready."
+)
+
+
+@st.fragment(run_every=1.0)
+def framework_loading() -> None:
+    """Shown while the trainer's thread imports and warms up the framework; gone with a rerun once it is ready."""
+    if trainer.ready.is_set():
+        st.rerun()
+    st.caption(FRAMEWORK_LOADING)
+
+
 with live_column:
     st.markdown(f"**The network:** {settings.describe()}.")
     st.button("Train", key="playground_train", type="primary", icon=":material/play_arrow:", disabled=running, on_click=start_run)
+    if not running and not trainer.ready.is_set():
+        framework_loading()
 
 
 def show_progress(progress) -> None:
     """The live view of one run: status line, curves, filters and maps, the probes' guesses."""
+    if progress.state == QUEUED and not trainer.ready.is_set():
+        st.info(FRAMEWORK_LOADING, icon=":material/hourglass_top:")
+        return
     if progress.state == QUEUED:
         st.info(f"Waiting for the trainer: {progress.queue_position} run{'s' * (progress.queue_position > 1)} ahead of yours "
                 "(one run trains at a time on this server).", icon=":material/hourglass_top:")  # fmt: skip

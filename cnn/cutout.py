@@ -115,3 +115,73 @@ def cut_out(rgb: Image.Image, box: tuple[int, int, int, int] | None = None) -> n
         return None
     alpha = Image.fromarray(foreground * 255).resize(rgb.size, Image.Resampling.BILINEAR)
     return np.asarray(alpha, dtype=np.float32) / np.float32(255)
+
+
+# ---------------------------------------------------------------------------------------
+# Worn garments: a person's outline is narrow at the head (and the legs) and widest across the garment.
+
+GARMENT_BAND = 0.35  # rows at least this share of the widest row's width belong to the garment
+MIN_HEAD_SHARE = 0.06  # of the outline's height: a narrower part above the garment at least this tall reads as a head
+MIN_LEGS_SHARE = 0.01  # of the outline's height: legs (or a narrower hem) below the garment; a shirt ends wide
+LEGS_WIDTH = 0.6  # of the garment's median width: narrower rows at the bottom of the band are legs
+MIN_HEAD_FILL = 0.45  # of the head part's bounding box: a head is solid, a bag's handle or a hanger's hook is not
+MAX_HEAD_WIDTH = 0.6  # of the widest row: a head is narrower than the shoulders
+MIN_HEAD_ASPECT = 0.9  # a head (down to the neck) is about as tall as it is wide, or taller
+MAX_NECK_WIDTH = 0.85  # of the head's widest row: a neck narrows the outline below the head
+MIN_PERSON_ASPECT = 1.2  # a standing person's outline is at least this much taller than wide
+
+
+def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The garment's box (left, top, width, height) in an outline (H, W) bool that looks like a person wearing
+    it: taller than wide, with a solid narrower part above the widest band of rows that narrows again before
+    it (a head on a neck), and a narrower part below it (legs). None for anything else: an item lying on a
+    floor, a shirt's collar, a boot's shaft, and a person cut off at the waist (the whole photo is classified).
+
+    The band is the run of rows around the widest one that are at least GARMENT_BAND as wide: the torso with
+    its sleeves or arms, down to where the legs (or a skirt's hem) narrow the outline."""
+    rows = np.flatnonzero(foreground.any(axis=1))
+    columns = np.flatnonzero(foreground.any(axis=0))
+    if len(rows) < MIN_CUTOUT_SIDE // 2:
+        return None
+    outline_height, outline_width = rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
+    if outline_height < MIN_PERSON_ASPECT * outline_width:
+        return None
+    widths = foreground.sum(axis=1).astype(np.float32)  # (H,) pixels of the outline in each row
+    smoothing = max(1, outline_height // 100)  # a row or two of speckle is not a neck (and more would smooth the neck away)
+    widths = np.convolve(widths, np.ones(smoothing, np.float32) / smoothing, mode="same")
+    widest = int(np.argmax(widths))
+    in_band = widths >= GARMENT_BAND * widths[widest]
+    top = bottom = widest
+    while top > 0 and in_band[top - 1]:
+        top -= 1
+    while bottom < len(widths) - 1 and in_band[bottom + 1]:
+        bottom += 1
+    garment_width = float(np.median(widths[top : bottom + 1]))
+    while bottom > widest and widths[bottom] < LEGS_WIDTH * garment_width:
+        bottom -= 1  # legs within the band: clearly narrower than the garment above them
+    head = foreground[rows[0] : top]
+    if len(head) < MIN_HEAD_SHARE * outline_height:
+        return None  # nothing narrow above the widest part: an item, not a person wearing one
+    if rows[-1] - bottom < MIN_LEGS_SHARE * outline_height:
+        return None  # nothing narrow below it either: a shirt whose collar looks like a head
+    head_columns = np.flatnonzero(head.any(axis=0))
+    if head.sum() < MIN_HEAD_FILL * len(head) * (head_columns[-1] - head_columns[0] + 1):
+        return None
+    head_widths = widths[rows[0] : top]
+    widest_of_head = int(np.argmax(head_widths))
+    if head_widths[widest_of_head] > MAX_HEAD_WIDTH * widths[widest]:
+        return None  # as wide as the rest: the item's own top, not a head
+    below_head = head_widths[widest_of_head:]
+    if below_head.min() > MAX_NECK_WIDTH * head_widths[widest_of_head]:
+        return None  # it widens all the way down (a collar, a boot's shaft): no neck under a head
+    neck = widest_of_head + int(np.argmin(below_head))  # rows from the top of the outline
+    if neck < MIN_HEAD_ASPECT * head_widths[widest_of_head]:
+        return None  # wider than tall: a neckline's shoulders, not a head
+    top = rows[0] + neck  # from the neck down: a collar or hood is the garment's
+    import cv2
+
+    # The garment is the largest piece within the band: arms apart from the body stay out of its box.
+    band = np.ascontiguousarray(foreground[top : bottom + 1], dtype=np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
+    left, band_top, width, height = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), :4]
+    return int(left), int(top + band_top), int(width), int(height)

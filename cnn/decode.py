@@ -15,12 +15,13 @@ import functools
 import io
 import struct
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnn.config import MAX_UPLOAD_BYTES
-from cnn.cutout import boxed_region, busy_background, cut_out
+from cnn.cutout import MIN_CUTOUT_SIDE, boxed_region, busy_background, cut_out, worn_garment_box
 from cnn.errors import InvalidImageError
 from cnn.png import open_png
 
@@ -33,6 +34,8 @@ MAX_PIXELS = 50_000_000  # 7071 x 7071; Pillow's bomb guard would only warn here
 DECODE_BUDGET_BYTES = 96 * 1024 * 1024
 PEAK_BYTES_PER_PIXEL = {"PNG": 4.5, "TIFF": 4.5, "BMP": 4.5, "GIF": 9.0, "AVIF": 9.0, "HEIF": 7.5, "WEBP": 15.0}
 WORKING_SIZE = 1024  # large inputs are shrunk to this before the pixel work: the output is 28 px
+OUTLINE_NOISE = 0.05  # grey levels: less than this from the background is noise (JPEG's ringing), not outline
+OUTLINE_INK = 0.1  # of the peak difference from a plain background: the item's (or person's) outline, as framing trims to it
 OPAQUE_ALPHA = 0.99  # an alpha plane at least this everywhere carries no shape (a canvas with a background)
 
 # What the app decodes, by Pillow's format name, with the extensions devices save each as: a .jfif or .jpe
@@ -58,11 +61,20 @@ ISO_MEDIA_TYPE = b"ftyp"  # AVIF and HEIC: bytes 4-8 of an ISO media file
 DECODED_SCALE = "decoded_scale"  # PIL info key: the photo's own size over the decoded one (a JPEG's draft)
 
 
-def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Any accepted input -> (grey, alpha or None), each (H, W) float32 in 0..1; no alpha if it is opaque.
+class Planes(NamedTuple):
+    """read_planes' answer: (H, W) float32 planes in 0..1, and the box it found the garment in, if it did."""
+
+    grey: np.ndarray
+    alpha: np.ndarray | None  # None for an opaque image
+    garment_box: tuple[int, int, int, int] | None = None  # (left, top, width, height) in the photo's own pixels
+
+
+def read_planes(image, box=None) -> Planes:
+    """Any accepted input -> its grey and alpha planes; no alpha if it is opaque.
 
     box (left, top, width, height) in the photo's own pixels (see full_size): the item is inside it. An opaque photo on a
-    busy background, or with a box, gets its item cut out as the alpha plane (cnn/cutout.py).
+    busy background, or with a box, gets its item cut out as the alpha plane (cnn/cutout.py). Without a box, a
+    photo of a person wearing the garment is cut to the garment (cnn.cutout.worn_garment_box), and its box returned.
     """
     if image is None:
         raise InvalidImageError("No image was given.")
@@ -80,14 +92,35 @@ def read_planes(image, box=None) -> tuple[np.ndarray, np.ndarray | None]:
         boxed = boxed_region(image.width, image.height, box, image.info.get(DECODED_SCALE, 1.0))
         image = image.crop(boxed.region)
     if isinstance(image, np.ndarray):
-        return array_to_planes(image)
+        return Planes(*array_to_planes(image))
     working = working_copy(image)
     grey, alpha = pil_to_arrays(working)
-    if alpha is None and (boxed is not None or busy_background(working, grey)):
+    if alpha is not None:
+        return Planes(grey, alpha)
+    if boxed is not None:
         scale = working.width / image.width
-        inner = None if boxed is None else tuple(round(value * scale) for value in boxed.box)
-        alpha = cut_out(working_rgb(working, grey), inner)
-    return grey, alpha
+        return Planes(grey, cut_out(working_rgb(working, grey), tuple(round(value * scale) for value in boxed.box)))
+    if min(working.size) < MIN_CUTOUT_SIDE:
+        return Planes(grey, None)  # a dataset image or an icon: framed as it is
+    alpha = cut_out(working_rgb(working, grey)) if busy_background(working, grey) else None
+    garment = worn_garment_box(alpha > 0.5 if alpha is not None else plain_background_outline(grey))
+    if garment is None:
+        return Planes(grey, alpha)
+    # A person wearing the item: cut out the garment, as if the user had drawn its box.
+    to_photo = full_size(image)[0] / working.width
+    worn = boxed_region(working.width, working.height, garment)
+    working = working.crop(worn.region)
+    grey, _ = pil_to_arrays(working)
+    return Planes(grey, cut_out(working_rgb(working, grey), worn.box), tuple(round(value * to_photo) for value in garment))
+
+
+def plain_background_outline(grey: np.ndarray) -> np.ndarray:
+    """(H, W) bool: what differs from the border's typical grey, as framing trims to it (cnn/frame.py)."""
+    from scipy import ndimage  # Imported here: only opaque photos need it.
+
+    ink = np.abs(grey - np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+    # Filled: an item close to the background's grey shows only its edges.
+    return ndimage.binary_fill_holes(ink > max(OUTLINE_INK * float(ink.max()), OUTLINE_NOISE))
 
 
 def full_size(image: Image.Image) -> tuple[int, int]:

@@ -6,6 +6,8 @@ transparent cut-outs and canvas drawings look like the training images. The sket
 (sketch=True, the Draw page's) first evens pen strokes out to the width of the training outlines.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from PIL import Image
 
@@ -30,36 +32,54 @@ def preprocess(image, sketch: bool = False, box=None) -> np.ndarray:
     image passes through unchanged; larger inputs are trimmed, scaled and centred.
     Raises InvalidImageError for anything that cannot be classified.
     """
-    (model_input,) = preprocess_many([image], sketch, [box])
-    if isinstance(model_input, InvalidImageError):
-        raise model_input
-    return model_input
+    return frame(image, sketch, box).model_input
+
+
+def frame(image, sketch: bool = False, box=None) -> "Framed":
+    """preprocess(), with the garment's box where it found one (see Framed); raises InvalidImageError."""
+    (framed,) = frame_many([image], sketch, [box])
+    if isinstance(framed, InvalidImageError):
+        raise framed
+    return framed
 
 
 def preprocess_many(images: list, sketch: bool = False, boxes: list | None = None) -> list[np.ndarray | InvalidImageError]:
     """preprocess() for each image: its model input, or the InvalidImageError that says why there is none.
-    boxes: one box (or None) per image.
+    boxes: one box (or None) per image."""
+    return [framed if isinstance(framed, InvalidImageError) else framed.model_input for framed in frame_many(images, sketch, boxes)]
+
+
+class Framed(NamedTuple):
+    """One image framed: the (28, 28) model input, and the box the garment was found in on a photo of a
+    person wearing it ((left, top, width, height) in the photo's pixels), None otherwise."""
+
+    model_input: np.ndarray
+    garment_box: tuple[int, int, int, int] | None = None
+
+
+def frame_many(images: list, sketch: bool = False, boxes: list | None = None) -> list[Framed | InvalidImageError]:
+    """Each image framed, or the InvalidImageError that says why it cannot be. boxes: one box (or None) per image.
 
     Opaque 28x28 images (dataset images) are finished together in whole-array steps: NumPy's
     fixed cost per call is then paid once per batch, not once per image.
     """
-    model_inputs: list[np.ndarray | InvalidImageError | None] = [None] * len(images)
-    framed = {}  # index -> (28, 28) grey plane, for the opaque 28x28 images
+    framed: list[Framed | InvalidImageError | None] = [None] * len(images)
+    dataset_like = {}  # index -> (28, 28) grey plane, for the opaque 28x28 images
     boxes = boxes or [None] * len(images)
     for index, (image, box) in enumerate(zip(images, boxes)):
         try:
-            grey, alpha = read_planes(image, box)
+            grey, alpha, garment_box = read_planes(image, box)
             if alpha is None and grey.shape == (IMAGE_SIZE, IMAGE_SIZE):
-                framed[index] = grey
+                dataset_like[index] = grey
             else:
-                model_inputs[index] = model_input_from_planes(grey, alpha, sketch)
+                framed[index] = Framed(model_input_from_planes(grey, alpha, sketch), garment_box)
         except InvalidImageError as error:
-            model_inputs[index] = error
-    if framed:
-        inks = inks_from_greys(np.stack(list(framed.values())))  # (N, 28, 28)
-        for index, ink, peak in zip(framed, inks, inks.max(axis=(1, 2)).tolist()):
-            model_inputs[index] = ink if peak >= BLANK_INK else NothingDrawnError(BLANK_IMAGE)
-    return [InvalidImageError("Not classified.") if model_input is None else model_input for model_input in model_inputs]
+            framed[index] = error
+    if dataset_like:
+        inks = inks_from_greys(np.stack(list(dataset_like.values())))  # (N, 28, 28)
+        for index, ink, peak in zip(dataset_like, inks, inks.max(axis=(1, 2)).tolist()):
+            framed[index] = Framed(ink) if peak >= BLANK_INK else NothingDrawnError(BLANK_IMAGE)
+    return [InvalidImageError("Not classified.") if result is None else result for result in framed]
 
 
 def ink_from_planes(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:

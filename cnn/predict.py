@@ -18,7 +18,7 @@ from cnn.artifacts import read_json
 from cnn.calibration import UNLIKE_TRAINING, UnsureRule
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, metrics_path, neighbours_path, serving_model_path
 from cnn.errors import InvalidImageError, NothingDrawnError  # noqa: F401  part of the public API
-from cnn.frame import preprocess, preprocess_many  # noqa: F401  preprocess is part of the public API
+from cnn.frame import Framed, frame, frame_many, preprocess  # noqa: F401  preprocess is part of the public API
 from cnn.neighbours import NeighbourIndex
 from cnn.registry import DRAWING_MODEL
 from cnn.serving import CHUNK_SIZE, ServingModel
@@ -37,12 +37,15 @@ def predict(image, top_k: int = 3, model_name: str | None = None, sketch: bool =
     """Classify one image; `flask.jsonify(predict(request.files["file"]))` just works.
 
     Returns {"prediction", "class_id", "confidence", "unsure", "unsure_reason", "headline", "top_k":
-    [{"label", "class_id", "probability"}, ...], "probabilities": {class name: probability}, "model"}.
+    [{"label", "class_id", "probability"}, ...], "probabilities": {class name: probability}, "model",
+    "garment_box"}.
     Probabilities are calibrated; "unsure" is the model's calibrated rule (cnn/calibration.py) and
     "unsure_reason" why: "low_confidence", "unlike_training" (far from everything the model learnt
     from: "not one of my ten") or None; "headline" is the answer as the pages word it. model_name None runs
     what the app runs: the drawing model for sketch=True (the Draw page's path), else the cnn.
-    box (left, top, width, height) in the image's pixels: classify what is inside it only.
+    box (left, top, width, height) in the image's pixels: classify what is inside it only. Without one, a photo
+    of a person wearing the garment is classified on the garment, and "garment_box" says where it was found
+    ([left, top, width, height] in the image's pixels; None otherwise).
     Raises InvalidImageError (a ValueError) with a readable message for bad input.
     """
     return classify(image, top_k, model_name, sketch, box).result
@@ -54,11 +57,12 @@ def predict_batch(images, top_k: int = 3, model_name: str | None = None, sketch:
     model_name = resolve_model_name(model_name, sketch)
     load_model(model_name)  # a missing model fails here, before any image is read
 
-    def classify_chunk(model_inputs: list) -> list[dict]:
-        good = [model_input for model_input in model_inputs if not isinstance(model_input, InvalidImageError)]
-        classified = iter(results_from_model_inputs(np.stack(good), top_k, model_name) if good else [])
+    def classify_chunk(framed_chunk: list) -> list[dict]:
+        good = [framed for framed in framed_chunk if not isinstance(framed, InvalidImageError)]
+        classified = iter(results_from_model_inputs(np.stack([framed.model_input for framed in good]), top_k, model_name) if good else [])
         return [
-            {"error": str(model_input)} if isinstance(model_input, InvalidImageError) else next(classified) for model_input in model_inputs
+            {"error": str(framed)} if isinstance(framed, InvalidImageError) else with_garment_box(next(classified), framed)
+            for framed in framed_chunk
         ]
 
     images = list(images)
@@ -66,15 +70,21 @@ def predict_batch(images, top_k: int = 3, model_name: str | None = None, sketch:
     if len(boxes) != len(images):
         raise ValueError(f"{len(boxes)} boxes for {len(images)} images: give one box (or None) per image.")
     chunks = [(images[start : start + CHUNK_SIZE], boxes[start : start + CHUNK_SIZE]) for start in range(0, len(images), CHUNK_SIZE)]
-    classified_chunks = overlapped(lambda chunk: preprocess_many(chunk[0], sketch, chunk[1]), classify_chunk, chunks)
+    classified_chunks = overlapped(lambda chunk: frame_many(chunk[0], sketch, chunk[1]), classify_chunk, chunks)
     return [result for chunk_results in classified_chunks for result in chunk_results]
 
 
 def classify(image, top_k: int = 3, model_name: str | None = None, sketch: bool = False, box=None) -> Classified:
     """predict()'s result together with the (28, 28) model input it was computed from, for UIs that show both."""
-    model_input = preprocess(image, sketch=sketch, box=box)
-    results, embeddings = results_and_embeddings(model_input[np.newaxis], top_k, resolve_model_name(model_name, sketch))
-    return Classified(results[0], model_input, None if embeddings is None else embeddings[0])
+    framed = frame(image, sketch=sketch, box=box)
+    results, embeddings = results_and_embeddings(framed.model_input[np.newaxis], top_k, resolve_model_name(model_name, sketch))
+    return Classified(with_garment_box(results[0], framed), framed.model_input, None if embeddings is None else embeddings[0])
+
+
+def with_garment_box(result: dict, framed: Framed) -> dict:
+    """The result with "garment_box": where, on a photo of a person wearing it, the garment was found and
+    classified ([left, top, width, height] in the photo's pixels), or None."""
+    return result if framed.garment_box is None else result | {"garment_box": list(framed.garment_box)}
 
 
 def predict_model_input(model_input: np.ndarray, top_k: int = 3, model_name: str = DEFAULT_MODEL) -> dict:
@@ -203,6 +213,7 @@ def results_from_probabilities(probabilities: np.ndarray, top_k: int, model_name
             "top_k": [{"label": CLASS_NAMES[i], "class_id": i, "probability": rounded[i]} for i in order],
             "probabilities": dict(zip(CLASS_NAMES, rounded)),
             "model": model_name,
+            "garment_box": None,  # set by classify() where a photo of a person was cut to the garment
         })  # fmt: skip
     return results
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from bench.robustness import GARMENTS, render_photo, render_textured, render_worn_with_box
-from cnn.cutout import busy_background, cut_out
+from cnn.cutout import busy_background, cut_out, worn_garment_box
 from cnn.decode import read_planes
 from cnn.predict import InvalidImageError, predict, predict_batch
 from tests.helpers import as_photo, encode
@@ -31,7 +31,7 @@ def test_textured_backgrounds_are_cut_out(sample):
     images, _ = sample
     flags = [busy(render_textured(image, np.random.default_rng(index))) for index, image in enumerate(images[:40])]
     assert np.mean(flags) >= 0.9
-    grey, alpha = read_planes(render_textured(images[0], np.random.default_rng(0)))
+    grey, alpha, _ = read_planes(render_textured(images[0], np.random.default_rng(0)))
     assert alpha is not None and alpha.shape == grey.shape and 0.02 < alpha.mean() < 0.9
 
 
@@ -51,9 +51,53 @@ def test_a_box_around_a_worn_garment_finds_it(sample):
     right_whole = np.mean([result["class_id"] == labels[index] for result, index in zip(whole, garments)])
     right_boxed = np.mean([result["class_id"] == labels[index] for result, index in zip(boxed, garments)])
     print(f"worn garments right: {right_whole:.2f} whole, {right_boxed:.2f} in the box")
-    assert right_boxed >= BOXED_FLOOR and right_boxed > right_whole + 0.1
+    assert right_boxed >= BOXED_FLOOR and right_boxed >= right_whole
     photo, box = rendered[0]
     assert predict(photo, box=box) == boxed[0]  # one image or a batch: the same answer
+    assert all(result["garment_box"] is None for result in boxed)  # the user's box is the box
+
+
+def test_a_person_wearing_a_garment_is_classified_on_the_garment(sample, monkeypatch):
+    images, labels = sample
+    garments = [index for index in range(len(labels)) if labels[index] in GARMENTS][:30]
+    rendered = [render_worn_with_box(images[index], np.random.default_rng(index)) for index in garments]
+    found = predict_batch([photo for photo, _ in rendered])
+    monkeypatch.setattr("cnn.decode.worn_garment_box", lambda outline: None)
+    whole = predict_batch([photo for photo, _ in rendered])
+    right_found = np.mean([result["class_id"] == labels[index] for result, index in zip(found, garments)])
+    right_whole = np.mean([result["class_id"] == labels[index] for result, index in zip(whole, garments)])
+    boxes = [(result["garment_box"], box) for result, (_, box) in zip(found, rendered) if result["garment_box"] is not None]
+    print(f"worn garments right: {right_whole:.2f} as a whole photo, {right_found:.2f} on the garment found; found in {len(boxes)}")
+    assert right_found >= right_whole + 0.1
+    assert len(boxes) >= 6  # measured 8 of these 30
+    assert np.median([overlap(found_box, true_box) for found_box, true_box in boxes]) >= 0.7  # the box is where the garment is
+
+
+def overlap(first, second) -> float:
+    """Intersection over union of two (left, top, width, height) boxes."""
+    width = max(0, min(first[0] + first[2], second[0] + second[2]) - max(first[0], second[0]))
+    height = max(0, min(first[1] + first[3], second[1] + second[3]) - max(first[1], second[1]))
+    return width * height / (first[2] * first[3] + second[2] * second[3] - width * height)
+
+
+def test_items_and_people_are_told_apart_by_their_outline():
+    person = np.zeros((200, 100), bool)
+    person[10:40, 38:62] = True  # a head
+    person[40:50, 45:55] = True  # on a neck
+    person[50:130, 20:80] = True  # the garment, widest
+    person[130:200, 35:45] = person[130:200, 55:65] = True  # two legs
+    assert worn_garment_box(person) == (20, 40, 60, 90)  # from the neck to the hem
+    shirt = np.zeros((200, 100), bool)
+    shirt[10:30, 35:65] = True  # a collar, widening straight into the body
+    shirt[30:190, 5:95] = True
+    assert worn_garment_box(shirt) is None
+    lying = np.zeros((100, 200), bool)
+    lying[20:80, 10:190] = True  # wider than tall: an item on a floor
+    assert worn_garment_box(lying) is None
+    bag = np.zeros((200, 120), bool)
+    bag[10:60, 30:34] = bag[10:60, 86:90] = bag[10:14, 30:90] = True  # a handle: thin, not a head
+    bag[60:190, 5:115] = True
+    assert worn_garment_box(bag) is None
 
 
 def test_a_box_on_a_plain_photo_keeps_the_answer(sample):

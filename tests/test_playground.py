@@ -185,6 +185,7 @@ def test_a_learning_rate_that_blows_up_ends_with_a_message(pool):
 
 def test_a_run_too_slow_for_the_time_limit_ends_early_with_a_message(pool, monkeypatch):
     monkeypatch.setattr("cnn.playground.MAX_RUN_SECONDS", 5)
+    monkeypatch.setattr("cnn.playground.JUDGE_SPEED_AFTER_SECONDS", 1.0)
     run = Run(replace(TINY, images=10_000, epochs=30), pool)
     train(run)
     progress = run.snapshot()

@@ -20,8 +20,8 @@ from cnn.predict import (
     predict,
     predict_batch,
     preprocess,
-    preprocess_many,
 )
+from cnn.frame import preprocess_many
 from cnn.serving import CHUNK_SIZE
 from tests.helpers import as_photo, encode
 
@@ -42,7 +42,18 @@ def confident(sample):
 
 
 def check_contract(result: dict, top_k: int = 3) -> None:
-    assert set(result) == {"prediction", "class_id", "confidence", "unsure", "unsure_reason", "headline", "top_k", "probabilities", "model"}
+    assert set(result) == {
+        "prediction",
+        "class_id",
+        "confidence",
+        "unsure",
+        "unsure_reason",
+        "headline",
+        "top_k",
+        "probabilities",
+        "model",
+        "garment_box",
+    }
     assert result["prediction"] == CLASS_NAMES[result["class_id"]]
     assert isinstance(result["unsure"], bool)
     low_confidence = result["confidence"] < load_unsure_rule(result["model"]).unsure_below
