@@ -111,7 +111,8 @@ def read_planes(image, box=None) -> Planes:
     worn = boxed_region(working.width, working.height, garment)
     working = working.crop(worn.region)
     grey, _ = pil_to_arrays(working)
-    return Planes(grey, cut_out(working_rgb(working, grey), worn.box), tuple(round(value * to_photo) for value in garment))
+    left, top, width, height = (round(value * to_photo) for value in garment)
+    return Planes(grey, cut_out(working_rgb(working, grey), worn.box), (left, top, width, height))
 
 
 def plain_background_outline(grey: np.ndarray) -> np.ndarray:

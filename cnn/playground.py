@@ -316,7 +316,7 @@ def keep_compiled_steps() -> None:
     entries go beyond the size limit."""
     import jax
 
-    if jax.config.jax_compilation_cache_dir is None:
+    if jax.config.values["jax_compilation_cache_dir"] is None:  # not chosen by the environment or the caller
         jax.config.update("jax_compilation_cache_dir", str(COMPILED_STEPS_FOLDER))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # the Playground's small steps compile in under a second
         jax.config.update("jax_compilation_cache_max_size", COMPILED_STEPS_MAX_BYTES)

@@ -337,6 +337,45 @@ def test_mark_a_worn_dress_with_a_box_and_see_dress(app_url, page, worn_dress, t
         save_screenshot(page, "upload-mark-item")
 
 
+@pytest.fixture(scope="module")
+def worn_top(sample) -> bytes:
+    """A garment worn by a figure (bench.robustness's worn render) that the app finds and classifies right without a box."""
+    images, labels = sample
+    for index in np.flatnonzero(np.isin(labels, [CLASS_NAMES.index(name) for name in ("T-shirt/top", "Pullover", "Coat")])):
+        photo, _ = render_worn_with_box(images[index], np.random.default_rng(int(index)))
+        result = predict(photo)
+        if result["garment_box"] is not None and result["class_id"] == labels[index] and not result["unsure"]:
+            return photo
+    pytest.fail("no sample top is found on its wearer: the renders or the garment finder changed")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_worn_garment_gets_a_suggested_box(app_url, browser, worn_top, tmp_path, viewport):
+    suffix = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[Image.open(io.BytesIO(worn_top)).format]
+    path = tmp_path / f"worn-top.{suffix}"
+    path.write_bytes(worn_top)
+    if viewport == "phone":
+        context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
+    else:
+        context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    tab.set_default_timeout(PAGE_TIMEOUT_MS)
+    with screenshot_on_failure(tab, f"suggested_box_{viewport}"):
+        open_page(tab, f"{app_url}/Upload", *PAGES[2][1:])
+        tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files([path])
+        tab.get_by_role("button", name="Download the results (CSV)").wait_for()
+        tab.get_by_text("This photo shows a person").wait_for()  # the photo is chosen to mark, its box drawn
+        tab.get_by_text("A person wearing it: classified on the garment").wait_for()
+        tab.locator("canvas.dc-canvas.upper-canvas").wait_for()
+        tab.wait_for_timeout(1500)  # the photo behind the canvas
+        tab.wait_for_selector(SCRIPT_FINISHED)
+        assert "Classified inside your box" not in tab.locator('[data-testid="stMain"]').inner_text()  # the suggestion stands
+        assert_sound(tab)
+        tab.locator("canvas.dc-canvas.upper-canvas").scroll_into_view_if_needed()
+        save_screenshot(tab, f"upload-suggested-box-{viewport}")
+    context.close()
+
+
 def test_feature_maps_of_a_test_image_on_a_phone(app_url, phone):
     with screenshot_on_failure(phone, "feature_maps_phone"):
         open_page(phone, f"{app_url}/Feature_maps", *PAGES[3][1:])

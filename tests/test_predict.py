@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from cnn.config import CLASS_NAMES, MAX_UPLOAD_BYTES
+from cnn.frame import preprocess_many
 from cnn.predict import (
     InvalidImageError,
     NothingDrawnError,
@@ -21,7 +22,6 @@ from cnn.predict import (
     predict_batch,
     preprocess,
 )
-from cnn.frame import preprocess_many
 from cnn.serving import CHUNK_SIZE
 from tests.helpers import as_photo, encode
 

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import streamlit as st
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from cnn.decode import decode_file, full_size
 from cnn.predict import InvalidImageError, classify
+from ui.mark_item import BOX_COLOUR
 
 THUMBNAIL_SIZE = 200
 MARK_SIDE = 720  # pixels: the copy of each photo kept for drawing a box on (ui/mark_item.py shows it)
@@ -39,8 +40,11 @@ def classify_file(name: str, data: bytes, top_k: int = 3, box=None) -> FileResul
         return FileResult(name, error=str(error))
     photo_size = full_size(image)  # boxes are in the photo's own pixels, however it was decoded
     image.thumbnail((MARK_SIDE, MARK_SIDE))
-    thumbnail = image.copy()
+    thumbnail = image.convert("RGB")
     thumbnail.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    if result["garment_box"] is not None:  # where the garment was found on a photo of a person
+        left, top, width, height = (value * thumbnail.width / photo_size[0] for value in result["garment_box"])
+        ImageDraw.Draw(thumbnail).rectangle((left, top, left + width, top + height), outline=BOX_COLOUR, width=3)
     return FileResult(name, result, model_input, thumbnail, photo=image, photo_size=photo_size)
 
 
@@ -65,3 +69,13 @@ def results_table(file_results: list[FileResult]) -> pd.DataFrame:
         row["error"] = file_result.error or ""
         rows.append(row)
     return pd.DataFrame(rows, columns=["file", "prediction", "confidence", "unsure", "second", "third", "error"])
+
+
+def results_html(table: pd.DataFrame) -> str:
+    """The results as a plain HTML table with column and row headers (the file names), which a screen reader
+    reads cell by cell, in a region that scrolls sideways on a phone and takes the keyboard's focus to do so."""
+    shown = table.assign(confidence=[f"{value:.1%}" if pd.notna(value) else "" for value in table["confidence"]]).set_index("file")
+    return (
+        '<div role="region" aria-label="All results" tabindex="0" style="overflow-x: auto">'
+        f"{shown.to_html(border=0, index_names=False)}</div>"
+    )
