@@ -155,6 +155,8 @@ def show_progress(progress) -> None:
     if progress.state == TRAINING and not progress.training_curve:
         status.append("compiling the network")
     st.markdown(" · ".join(status))
+    if progress.warning and progress.state == TRAINING:
+        st.warning(progress.warning, icon=":material/timer:")
     st.vega_lite_chart(ui.curve_chart(progress, "accuracy"), width="stretch")
     st.vega_lite_chart(ui.curve_chart(progress, "loss"), width="stretch")
     figures = []
