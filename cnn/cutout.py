@@ -141,6 +141,8 @@ def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None
 
     The band is the run of rows around the widest one that are at least GARMENT_BAND as wide: the torso with
     its sleeves or arms, down to where the legs (or a skirt's hem) narrow the outline."""
+    import cv2  # Imported here, as in cut_out: only photos need OpenCV.
+
     rows = np.flatnonzero(foreground.any(axis=1))
     columns = np.flatnonzero(foreground.any(axis=0))
     if len(rows) < MIN_CUTOUT_SIDE // 2:
@@ -180,8 +182,6 @@ def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None
     if neck < MIN_HEAD_ASPECT * head_widths[widest_of_head]:
         return None  # wider than tall: a neckline's shoulders, not a head
     top = rows[0] + neck  # from the neck down: a collar or hood is the garment's
-    import cv2
-
     # The garment is the largest piece within the band: arms apart from the body stay out of its box.
     band = np.ascontiguousarray(foreground[top : bottom + 1], dtype=np.uint8)
     _, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)

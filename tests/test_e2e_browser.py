@@ -428,6 +428,21 @@ def test_playground_train_stop_train_again_and_draw_with_it(app_url, page):
         assert_sound(page)
 
 
+def test_playground_on_a_phone(app_url, phone):
+    """The MLP preset (seconds to train) on a phone: the knobs, the live view and the results fit and stay sound."""
+    with screenshot_on_failure(phone, "playground_phone"):
+        open_page(phone, f"{app_url}/Playground", "Playground", "Data augmentation")
+        phone.get_by_role("radio", name="No convolutions (MLP)").click()
+        phone.get_by_text("no convolutions: every pixel into a dense layer", exact=False).first.wait_for()
+        phone.get_by_role("button", name="Train", exact=True).click()
+        phone.get_by_text(re.compile(r"Validation accuracy: \d+\.\d%")).first.wait_for()
+        phone.get_by_text("Beside the shipped models").wait_for()
+        phone.wait_for_selector(SCRIPT_FINISHED)
+        assert_sound(phone)
+        phone.get_by_text("Your network").scroll_into_view_if_needed()
+        save_screenshot(phone, "playground-phone")
+
+
 def test_the_flask_page_classifies_an_upload_under_its_content_security_policy(browser, bag_photo, tmp_path):
     """The demo page of `flask --app cnn.server run`: its own script runs under the policy (no violations),
     the controls are disabled while a request runs, and an upload gets its answer."""
