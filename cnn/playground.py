@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn import activity
 from cnn.calibration import UnsureRule, fit_unsure_rule
 from cnn.config import NUM_CLASSES
 from cnn.data import TrainingPool, training_pool
@@ -142,6 +143,9 @@ QUEUED, PREPARING, TRAINING, FINISHED, STOPPED, FAILED = "queued", "preparing", 
 ENDED = (FINISHED, STOPPED, FAILED)
 MAX_RUN_SECONDS = 300  # one run's share of a server many people use: the next in the queue waits at most this
 ABANDONED_AFTER_SECONDS = 60  # a run nobody has looked at for this long (its page closed) stops
+STEP_ASIDE_SECONDS = 0.5  # after an answer was asked for, about one script run of the page that asked
+STEP_ASIDE_PAUSE_SECONDS = 0.05
+MAX_STEP_ASIDE_SECONDS = 1.0  # per step: under a steady stream of answers the run still moves on
 WARN_AFTER_SECONDS = 3.0  # of steps, before a run projected to overrun the time limit is told so: the speed settles after the compile
 PUBLISH_EVERY_SECONDS = 1.0  # a validation point, the filters and the guesses
 CURVE_POINT_EVERY_SECONDS = 0.25  # a training-loss point: the mean of the batches since the last one
@@ -450,6 +454,7 @@ def train(run: Run) -> None:
             epoch_sums = [0.0, 0.0, 0]
             for step in range(steps_per_epoch):
                 check_stop(run, started)
+                step_aside(run)
                 batch = order[step * batch_size : (step + 1) * batch_size]
                 logs = model.train_on_batch(as_inputs(x_train[batch], settings.augment, rng), y_train[batch], return_dict=True)
                 loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
@@ -486,6 +491,15 @@ def train(run: Run) -> None:
         return
     result = finished_model(model, run, images_seen, time.monotonic() - started, state == STOPPED)
     run.update(state=state, message=message, result=result, remaining_seconds=0.0, elapsed_seconds=time.monotonic() - started)
+
+
+def step_aside(run: Run) -> None:
+    """Pause while someone is waiting for an answer (cnn/activity.py): the run slows down while people draw.
+    Stop still ends it at once."""
+    waited = 0.0
+    while activity.seconds_since_answering() < STEP_ASIDE_SECONDS and waited < MAX_STEP_ASIDE_SECONDS and not run.stop_requested.is_set():
+        time.sleep(STEP_ASIDE_PAUSE_SECONDS)
+        waited += STEP_ASIDE_PAUSE_SECONDS
 
 
 def check_stop(run: Run, started: float) -> None:

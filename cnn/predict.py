@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from cnn import activity
 from cnn.artifacts import read_json
 from cnn.calibration import UNLIKE_TRAINING, UnsureRule
 from cnn.config import CLASS_NAMES, DEFAULT_MODEL, IMAGE_SIZE, metrics_path, neighbours_path, serving_model_path
@@ -101,6 +102,7 @@ def results_and_embeddings(model_inputs: np.ndarray, top_k: int, model_name: str
     """(N, 28, 28) model inputs -> predict()'s results, from the model's probabilities and, where it has a
     reference set, how far each input's embedding lies from what it learnt ("not one of my ten"); and the
     embeddings (N, units), None for a model exported without them."""
+    activity.answering()  # the Playground's trainer steps aside while people wait for answers
     probabilities, embeddings = load_model(model_name).with_embeddings(model_inputs[..., np.newaxis])
     return results_from_probabilities(probabilities, top_k, model_name, reference_distances(model_name, embeddings)), embeddings
 

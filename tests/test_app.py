@@ -260,12 +260,15 @@ def test_upload_classifies_each_file_and_names_the_bad_one(sample, confident_ind
     ).run()
     assert not app.exception
     assert len(app.error) == 1 and "notes.png" in app.error[0].value
-    table = app.table[0].value.reset_index()  # a plain table, the file names as row headers
-    assert list(table["file"]) == ["bag.png", "notes.png", "trousers.jpg"]
-    assert table["confidence"][1] == "" and table["confidence"][0].endswith("%")
-    assert table["prediction"][0] == predict(bag_png)["prediction"] == "Bag"
-    assert table["prediction"][2] == predict(trouser_jpeg)["prediction"] == "Trouser"
-    assert "not an image" in table["error"][1]
+    # A plain HTML table, the file names as row headers, in a region the keyboard can scroll.
+    (table,) = [element.proto.body for element in app.get("html") if 'aria-label="All results"' in element.proto.body]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table.split("<tbody>")[1], flags=re.DOTALL)
+    cells = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.DOTALL) for row in rows]
+    assert [row[0] for row in cells] == ["bag.png", "notes.png", "trousers.jpg"]
+    assert cells[1][2] == "" and cells[0][2].endswith("%")  # confidence
+    assert cells[0][1] == predict(bag_png)["prediction"] == "Bag"
+    assert cells[2][1] == predict(trouser_jpeg)["prediction"] == "Trouser"
+    assert "not an image" in cells[1][6]
     assert app.get("download_button"), "no CSV download"
 
 

@@ -257,3 +257,23 @@ def test_the_app_trains_on_jax_without_importing_tensorflow():
 def test_settings_describe_the_network():
     assert Settings().describe() == "2 conv blocks (8, 16 filters, 3x3, max-pool, BatchNorm) -> 10 classes"
     assert "no convolutions" in PRESETS["No convolutions (MLP)"].settings.describe()
+
+
+def test_the_trainer_steps_aside_while_someone_waits_for_an_answer(pool, monkeypatch):
+    from cnn import activity
+    from cnn.playground import MAX_STEP_ASIDE_SECONDS, STEP_ASIDE_SECONDS, step_aside
+
+    monkeypatch.setattr(activity, "_last_answer", 0.0)  # no answer asked for in a long time
+    run = Run(TINY, pool)
+    started = time.monotonic()
+    step_aside(run)
+    assert time.monotonic() - started < 0.05  # nobody waiting: no pause
+    predict(pool.x_test[0])  # an answer, as a drawing session asks for one
+    started = time.monotonic()
+    step_aside(run)
+    assert STEP_ASIDE_SECONDS * 0.5 < time.monotonic() - started <= MAX_STEP_ASIDE_SECONDS + 0.1
+    activity.answering()
+    run.stop()
+    started = time.monotonic()
+    step_aside(run)
+    assert time.monotonic() - started < 0.05  # Stop is not kept waiting

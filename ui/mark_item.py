@@ -7,7 +7,6 @@ means the whole photo.
 """
 
 from PIL import Image
-from streamlit_drawable_canvas import boxes_to_drawing, st_canvas
 
 CANVAS_WIDTH = 300  # CSS pixels: the canvas has a fixed width, and this one fits a 390-pixel phone inside the bordered box
 MAX_CANVAS_HEIGHT = 480  # CSS pixels: a tall photo is shown narrower, so the canvas fits on a screen
@@ -22,6 +21,10 @@ def mark_item(
     """Show the photo on a canvas; return the box (left, top, width, height) in the pixels of a photo of
     photo_size (the size `photo` was shrunk from, if it was; default its own), or None. suggested_box, in
     the same pixels, is drawn to start with: the user moves or resizes it with the canvas's edit toggle."""
+    # Imported here: the component registers itself with Streamlit's runtime on import, and ui.upload takes
+    # this module's colours where there is none (the tests).
+    from streamlit_drawable_canvas import boxes_to_drawing, st_canvas
+
     width, height = photo_size or photo.size
     if min(width, height) < MIN_SHOWN_SIDE:
         raise ValueError(f"This photo is too small to mark ({width}x{height} pixels); it is classified whole.")
