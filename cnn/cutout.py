@@ -122,7 +122,7 @@ def cut_out(rgb: Image.Image, box: tuple[int, int, int, int] | None = None) -> n
 # ---------------------------------------------------------------------------------------
 # Worn garments: a person's outline is narrow at the head (and the legs) and widest across the garment.
 
-GARMENT_BAND = 0.35  # rows at least this share of the widest row's width belong to the garment
+GARMENT_BAND = 0.3  # rows at least this share of the widest row's width belong to the garment
 MIN_HEAD_SHARE = 0.06  # of the outline's height: a narrower part above the garment at least this tall reads as a head
 MIN_LEGS_SHARE = 0.01  # of the outline's height: legs (or a narrower hem) below the garment; a shirt ends wide
 LEGS_WIDTH = 0.6  # of the garment's median width: narrower rows at the bottom of the band are legs

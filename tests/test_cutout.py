@@ -69,7 +69,7 @@ def test_a_person_wearing_a_garment_is_classified_on_the_garment(sample, monkeyp
     boxes = [(result["garment_box"], box) for result, (_, box) in zip(found, rendered) if result["garment_box"] is not None]
     print(f"worn garments right: {right_whole:.2f} as a whole photo, {right_found:.2f} on the garment found; found in {len(boxes)}")
     assert right_found >= right_whole + 0.1
-    assert len(boxes) >= 6  # measured 8 of these 30
+    assert len(boxes) >= 8  # measured 11 of these 30
     assert np.median([overlap(found_box, true_box) for found_box, true_box in boxes]) >= 0.7  # the box is where the garment is
 
 
