@@ -69,12 +69,13 @@ class Planes(NamedTuple):
     garment_box: tuple[int, int, int, int] | None = None  # (left, top, width, height) in the photo's own pixels
 
 
-def read_planes(image, box=None) -> Planes:
+def read_planes(image, box=None, look_for_wearer: bool = True) -> Planes:
     """Any accepted input -> its grey and alpha planes; no alpha if it is opaque.
 
     box (left, top, width, height) in the photo's own pixels (see full_size): the item is inside it. An opaque photo on a
     busy background, or with a box, gets its item cut out as the alpha plane (cnn/cutout.py). Without a box, a
-    photo of a person wearing the garment is cut to the garment (cnn.cutout.worn_garment_box), and its box returned.
+    photo of a person wearing the garment is cut to the garment (cnn.cutout.worn_garment_box), and its box returned;
+    look_for_wearer=False (drawings on a canvas) leaves that out.
     """
     if image is None:
         raise InvalidImageError("No image was given.")
@@ -103,6 +104,8 @@ def read_planes(image, box=None) -> Planes:
     if min(working.size) < MIN_CUTOUT_SIDE:
         return Planes(grey, None)  # a dataset image or an icon: framed as it is
     alpha = cut_out(working_rgb(working, grey)) if busy_background(working, grey) else None
+    if not look_for_wearer:
+        return Planes(grey, alpha)
     garment = worn_garment_box(alpha > 0.5 if alpha is not None else plain_background_outline(grey))
     if garment is None:
         return Planes(grey, alpha)
@@ -119,9 +122,23 @@ def plain_background_outline(grey: np.ndarray) -> np.ndarray:
     """(H, W) bool: what differs from the border's typical grey, as framing trims to it (cnn/frame.py)."""
     from scipy import ndimage  # Imported here: only opaque photos need it.
 
-    ink = np.abs(grey - np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+    ink = inks_from_greys(grey[np.newaxis])[0]
     # Filled: an item close to the background's grey shows only its edges.
     return ndimage.binary_fill_holes(ink > max(OUTLINE_INK * float(ink.max()), OUTLINE_NOISE))
+
+
+def inks_from_greys(greys: np.ndarray) -> np.ndarray:
+    """(N, H, W) opaque grey images -> how far each pixel is from its image's background, 0..1."""
+    return np.abs(greys - border_medians(greys)[:, np.newaxis, np.newaxis])
+
+
+def border_medians(planes: np.ndarray) -> np.ndarray:
+    """(N, H, W) -> (N,): each plane's typical value along its edges. The median, because items
+    often touch the frame (every dataset image does)."""
+    borders = np.concatenate([planes[:, 0], planes[:, -1], planes[:, :, 0], planes[:, :, -1]], axis=1)  # (N, 2H + 2W)
+    middle = borders.shape[1] // 2  # the border's length is even: its median is the mean of the middle two
+    ordered = np.partition(borders, (middle - 1, middle), axis=1)  # np.median's own method, without its overhead
+    return (ordered[:, middle - 1] + ordered[:, middle]) / 2
 
 
 def full_size(image: Image.Image) -> tuple[int, int]:

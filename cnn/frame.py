@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from cnn.config import IMAGE_SIZE
-from cnn.decode import read_planes
+from cnn.decode import border_medians, inks_from_greys, read_planes
 from cnn.errors import InvalidImageError, NothingDrawnError
 
 BLANK_INK = 0.08  # peak contrast below which an image counts as empty
@@ -68,7 +68,7 @@ def frame_many(images: list, sketch: bool = False, boxes: list | None = None) ->
     boxes = boxes or [None] * len(images)
     for index, (image, box) in enumerate(zip(images, boxes)):
         try:
-            grey, alpha, garment_box = read_planes(image, box)
+            grey, alpha, garment_box = read_planes(image, box, look_for_wearer=not sketch)  # a drawing is never worn
             if alpha is None and grey.shape == (IMAGE_SIZE, IMAGE_SIZE):
                 dataset_like[index] = grey
             else:
@@ -92,20 +92,6 @@ def ink_from_planes(grey: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
         on_white = (1.0 - grey) * alpha
         return on_white if on_white.max() >= LIGHT_ITEM_INK else grey * alpha
     return inks_from_greys(grey[np.newaxis])[0]
-
-
-def inks_from_greys(greys: np.ndarray) -> np.ndarray:
-    """(N, H, W) opaque grey images -> how far each pixel is from its image's background, 0..1."""
-    return np.abs(greys - border_medians(greys)[:, np.newaxis, np.newaxis])
-
-
-def border_medians(planes: np.ndarray) -> np.ndarray:
-    """(N, H, W) -> (N,): each plane's typical value along its edges. The median, because items
-    often touch the frame (every dataset image does)."""
-    borders = np.concatenate([planes[:, 0], planes[:, -1], planes[:, :, 0], planes[:, :, -1]], axis=1)  # (N, 2H + 2W)
-    middle = borders.shape[1] // 2  # the border's length is even: its median is the mean of the middle two
-    ordered = np.partition(borders, (middle - 1, middle), axis=1)  # np.median's own method, without its overhead
-    return (ordered[:, middle - 1] + ordered[:, middle]) / 2
 
 
 def crop_and_centre(ink: np.ndarray) -> np.ndarray:

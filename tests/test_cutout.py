@@ -144,3 +144,14 @@ def test_one_bad_box_in_a_batch_does_not_sink_the_rest(sample):
     assert "error" not in results[0] and "outside" in results[1]["error"] and "error" not in results[2]
     with pytest.raises(ValueError, match="one box"):
         predict_batch(photos, boxes=[None])
+
+
+def test_a_drawing_is_never_taken_for_a_person_wearing_it():
+    person = np.zeros((200, 100), bool)
+    person[10:40, 38:62] = True  # a head
+    person[40:50, 45:55] = True  # on a neck
+    person[50:130, 20:80] = True  # the garment
+    person[130:200, 35:45] = person[130:200, 55:65] = True  # two legs
+    picture = encode(Image.fromarray(np.where(person, 0, 255).astype(np.uint8)).resize((200, 400)))
+    assert predict(picture)["garment_box"] is not None  # a photo of someone: the garment is looked for
+    assert predict(picture, sketch=True)["garment_box"] is None  # on the Draw page's path it never is
