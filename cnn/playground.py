@@ -270,6 +270,9 @@ class Trainer:
         # among them) inherit it: the sessions that draw keep the CPU first.
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # the lowest: it gets what drawing leaves
         warm_up()  # the import, the backend's CPU client with its threads, and the compiler's first use, made here
+        # Keras and JAX hold hundreds of thousands of objects: set aside, every session's script runs stop
+        # walking them twice over (cnn/activity.py).
+        activity.set_aside_loaded_objects()
         self.ready.set()
         while True:
             with self._condition:
@@ -306,7 +309,31 @@ def framework():
 
     if keras.backend.backend() == "jax":
         keep_compiled_steps()
+    ignore_clear_session_from_script_threads(keras)
     return keras
+
+
+def ignore_clear_session_from_script_threads(keras) -> None:
+    """Streamlit calls keras.backend.clear_session() after every script run of every session once Keras is
+    imported (streamlit/runtime/scriptrunner/script_runner.py, _clean_problem_modules), a reset meant for
+    scripts that build their own model on each run. Here it would harm: it replaces Keras's state for every
+    thread, the trainer's mid-run included, and runs a full garbage collection holding the interpreter's
+    lock while the other sessions wait for their answers. Calls from Streamlit's script threads, which never
+    build a Keras model here, are ignored; the trainer's own (build_network) still clear."""
+    clear_session = keras.backend.clear_session
+    if getattr(clear_session, "ignores_script_threads", False):
+        return
+
+    def clear_session_outside_script_threads(*args, **kwargs):
+        if not threading.current_thread().name.startswith(STREAMLIT_SCRIPT_THREAD):
+            return clear_session(*args, **kwargs)
+        return None
+
+    clear_session_outside_script_threads.ignores_script_threads = True  # type: ignore[attr-defined]
+    keras.backend.clear_session = clear_session_outside_script_threads
+
+
+STREAMLIT_SCRIPT_THREAD = "ScriptRunner"  # the start of the name Streamlit gives the threads that run a page's script
 
 
 COMPILED_STEPS_FOLDER = Path(tempfile.gettempdir()) / "fashion-cnn-playground-xla"
@@ -408,10 +435,13 @@ def as_inputs(images: np.ndarray, augment: bool = False, rng: np.random.Generato
     return inputs[..., np.newaxis]
 
 
-def predicted(model, images: np.ndarray) -> np.ndarray:
-    """The model's probabilities (N, 10) for uint8 images (N, 28, 28), in chunks of one fixed shape."""
+def predicted(model, images: np.ndarray, run: Run | None = None) -> np.ndarray:
+    """The model's probabilities (N, 10) for uint8 images (N, 28, 28), in chunks of one fixed shape; during a run,
+    each chunk steps aside for people drawing first, as each training step does."""
     chunks = []
     for start in range(0, len(images), PREDICT_CHUNK):
+        if run is not None:
+            step_aside(run)
         chunk = as_inputs(images[start : start + PREDICT_CHUNK])
         padded = np.concatenate([chunk, np.zeros((PREDICT_CHUNK - len(chunk), *chunk.shape[1:]), np.float32)])
         chunks.append(np.asarray(model.predict_on_batch(padded))[: len(chunk)])
@@ -475,7 +505,7 @@ def train(run: Run) -> None:
                 if now - last_publish >= PUBLISH_EVERY_SECONDS:
                     publish(run, model, pool, quick, probes, position, images_seen, started, counted_from, steps_per_epoch * batch_size)
                     last_publish = time.monotonic()
-            validation = loss_and_accuracy(predicted(model, pool.x_validation), pool.y_validation)
+            validation = loss_and_accuracy(predicted(model, pool.x_validation, run), pool.y_validation)
             count = max(epoch_sums[2], 1)
             run.append("epoch_curve", (epoch, epoch_sums[0] / count, epoch_sums[1] / count, *validation))
             run.append("validation_curve", (float(epoch), *validation))
@@ -529,9 +559,9 @@ def publish(run: Run, model, pool: TrainingPool, quick: slice, probes: np.ndarra
         warning = (f"At {rate:,.0f} images a second this run needs about {(now - started + remaining) / 60:.0f} minutes: it will stop at "
                    f"the {MAX_RUN_SECONDS // 60}-minute limit per run and keep what it learnt by then. Fewer images or epochs, fewer "
                    "filters or blocks, or pooling, finish in time.")  # fmt: skip
-    validation = loss_and_accuracy(predicted(model, pool.x_validation[quick]), pool.y_validation[quick])
+    validation = loss_and_accuracy(predicted(model, pool.x_validation[quick], run), pool.y_validation[quick])
     run.append("validation_curve", (position, *validation))
-    guesses = predicted(model, pool.x_test[probes])
+    guesses = predicted(model, pool.x_test[probes], run)
     filters, maps = first_layer_view(model, pool.x_test[probes[0]])
     run.update(images_per_second=rate, elapsed_seconds=now - started, remaining_seconds=remaining, filters=filters, feature_maps=maps,
                probe_guesses=[(int(row.argmax()), float(row.max())) for row in guesses], warning=warning)  # fmt: skip
@@ -578,9 +608,9 @@ def finished_model(model, run: Run, images_seen: int, seconds: float, stopped: b
     """Score the network on the test half, calibrate it on the validation half and keep it as NumPy and .keras."""
     keras = framework()
     pool = run.pool
-    test_probabilities = predicted(model, pool.x_test)
+    test_probabilities = predicted(model, pool.x_test, run)
     test_predictions = test_probabilities.argmax(axis=1)
-    validation = predicted(model, pool.x_validation)
+    validation = predicted(model, pool.x_validation, run)
     rule = fit_unsure_rule(validation, pool.y_validation, held_out=f"the Playground's validation images ({len(validation):,})")
     progress = run.snapshot()
     scores = {

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -277,3 +278,33 @@ def test_the_trainer_steps_aside_while_someone_waits_for_an_answer(pool, monkeyp
     started = time.monotonic()
     step_aside(run)
     assert time.monotonic() - started < 0.05  # Stop is not kept waiting
+
+
+def test_once_ready_the_trainer_has_set_its_framework_aside_from_the_garbage_collector():
+    # Streamlit runs a full collection after every script run of every session, and Keras's clear_session
+    # another: frozen, the framework's objects are not walked each time (cnn/activity.py).
+    import gc
+
+    gc.unfreeze()
+    trainer = Trainer()
+    trainer.start()
+    assert trainer.ready.wait(timeout=180)
+    assert gc.get_freeze_count() > 10_000
+
+
+def test_streamlits_clear_session_after_each_script_run_leaves_keras_alone():
+    # Streamlit clears Keras's session after every script run, from the thread that ran the script: that
+    # would reset the trainer's Keras state mid-run and collect garbage while other sessions wait.
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from cnn.playground import STREAMLIT_SCRIPT_THREAD, framework
+
+    source = Path(script_runner.__file__).read_text()
+    assert f'name="{STREAMLIT_SCRIPT_THREAD}' in source and "clear_session()" in source  # still Streamlit's way
+    keras = framework()
+    keras.backend.clear_session()  # from this thread: a real clear
+    assert keras.layers.Dense(1).name == "dense"
+    script_thread = threading.Thread(target=keras.backend.clear_session, name=f"{STREAMLIT_SCRIPT_THREAD}.scriptThread")
+    script_thread.start()
+    script_thread.join()
+    assert keras.layers.Dense(1).name == "dense_1"  # Keras's state was kept

@@ -5,11 +5,10 @@ and computed arrays are data (st.cache_data, which hands every session its own c
 user does lives in st.session_state.
 """
 
-import gc
-
 import numpy as np
 import streamlit as st
 
+from cnn.activity import set_aside_loaded_objects
 from cnn.artifacts import read_json
 from cnn.config import BENCHMARK_PATH, DEFAULT_MODEL, ROBUSTNESS_PATH, history_path, metrics_path, serving_model_path
 from cnn.data import DatasetError, load_test_sample, load_test_split
@@ -40,18 +39,6 @@ def get_model(model_name: str = DEFAULT_MODEL):
     model = warm_up(model_name)
     set_aside_loaded_objects()
     return model
-
-
-def set_aside_loaded_objects() -> None:
-    """Move everything loaded so far (Streamlit, NumPy, the models) out of the garbage collector's sight.
-
-    Streamlit runs a full garbage collection after every script run, holding the GIL: without this it walks
-    every object of every library loaded, once per canvas stroke, while the other sessions wait (see
-    bench.apps). What is loaded at start lives as long as the process anyway: frozen objects are still freed
-    when nothing refers to them, only cycles among them wait for ever. Garbage first, so none of it is kept.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 @st.cache_data(show_spinner=False)
