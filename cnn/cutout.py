@@ -21,9 +21,12 @@ from PIL import Image
 
 from cnn.errors import InvalidImageError
 
-# How far, in the median, the border's pixels stray from its median colour (largest channel, 0..1) before
-# a background counts as busy: product photos on a plain backdrop stay near 0.01 (noise, JPEG).
+# How far a quarter of the border's pixels stray from its median colour (largest channel, 0..1) before a
+# background counts as busy: product photos on a plain backdrop stay under it (noise, JPEG). A quarter, not
+# half: where only the left and right edges cross a floor's planks, or a fine check averages out, the median
+# pixel looks plain. Wrongly busy costs little: GrabCut cuts an item off a plain backdrop too.
 BUSY_BORDER_SPREAD = 0.025
+BUSY_SHARE = 75  # percentile of the border's pixels
 FLAT_BORDER = 0.02  # grey levels: a border within this range is one flat colour at once
 MIN_CUTOUT_SIDE = 48  # pixels: smaller images (dataset images, icons) are taken as framed
 GRABCUT_SIDE = 128  # GrabCut runs on the photo shrunk to this (as accurate as 160 on the busy render sets, a third faster): the mask is then scaled back up
@@ -83,7 +86,7 @@ def busy_background(image: Image.Image, grey: np.ndarray) -> bool:
                                                                  (0, 0, 1, height), (width - 1, 0, width, height))]  # fmt: skip
     border = np.concatenate([np.asarray(strip, dtype=np.float32).reshape(-1, 3) for strip in strips]) / 255  # (2W + 2H, 3)
     spread = np.abs(border - np.median(border, axis=0)).max(axis=1)
-    return float(np.median(spread)) > BUSY_BORDER_SPREAD
+    return float(np.percentile(spread, BUSY_SHARE)) > BUSY_BORDER_SPREAD
 
 
 def cut_out(rgb: Image.Image, box: tuple[int, int, int, int] | None = None) -> np.ndarray | None:
@@ -109,10 +112,7 @@ def cut_out(rgb: Image.Image, box: tuple[int, int, int, int] | None = None) -> n
     cv2.grabCut(pixels, mask, rectangle, background_model, foreground_model, GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_RECT)
     foreground = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
     foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((OPENING, OPENING), np.uint8))
-    count, regions, stats, _ = cv2.connectedComponentsWithStats(foreground, connectivity=8)
-    if count > 1:  # the largest region: specks of floor that look like the item are dropped
-        largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        foreground = (regions == largest).astype(np.uint8)
+    foreground = largest_region(foreground).astype(np.uint8)  # specks of floor that look like the item are dropped
     if foreground.mean() < MIN_ITEM_SHARE:
         return None
     alpha = Image.fromarray(foreground * 255).resize(rgb.size, Image.Resampling.BILINEAR)
@@ -130,6 +130,8 @@ MIN_HEAD_FILL = 0.45  # of the head part's bounding box: a head is solid, a bag'
 MAX_HEAD_WIDTH = 0.6  # of the widest row: a head is narrower than the shoulders
 MIN_HEAD_ASPECT = 0.9  # a head (down to the neck) is about as tall as it is wide, or taller
 MAX_NECK_WIDTH = 0.85  # of the head's widest row: a neck narrows the outline below the head
+THIN_NECK = 0.5  # of the head's widest row: a neck this thin under a head this small needs no legs below to
+SMALL_HEAD = 0.45  # be believed (of the widest row): on a busy background the cut often loses legs to the frame
 MIN_PERSON_ASPECT = 1.2  # a standing person's outline is at least this much taller than wide
 
 
@@ -141,8 +143,7 @@ def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None
 
     The band is the run of rows around the widest one that are at least GARMENT_BAND as wide: the torso with
     its sleeves or arms, down to where the legs (or a skirt's hem) narrow the outline."""
-    import cv2  # Imported here, as in cut_out: only photos need OpenCV.
-
+    foreground = without_specks(foreground)  # a speck of background above a head would hide it
     rows = np.flatnonzero(foreground.any(axis=1))
     columns = np.flatnonzero(foreground.any(axis=0))
     if len(rows) < MIN_CUTOUT_SIDE // 2:
@@ -166,12 +167,11 @@ def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None
     head = foreground[rows[0] : top]
     if len(head) < MIN_HEAD_SHARE * outline_height:
         return None  # nothing narrow above the widest part: an item, not a person wearing one
-    if rows[-1] - bottom < MIN_LEGS_SHARE * outline_height:
-        return None  # nothing narrow below it either: a shirt whose collar looks like a head
-    head_columns = np.flatnonzero(head.any(axis=0))
-    if head.sum() < MIN_HEAD_FILL * len(head) * (head_columns[-1] - head_columns[0] + 1):
+    head = largest_region(head)  # the head alone: arms and loose pieces of the garment beside it are not its width
+    head_rows, head_columns = np.flatnonzero(head.any(axis=1)), np.flatnonzero(head.any(axis=0))
+    if head.sum() < MIN_HEAD_FILL * len(head_rows) * (head_columns[-1] - head_columns[0] + 1):
         return None
-    head_widths = widths[rows[0] : top]
+    head_widths = np.convolve(head.sum(axis=1).astype(np.float32), np.ones(smoothing, np.float32) / smoothing, mode="same")
     widest_of_head = int(np.argmax(head_widths))
     if head_widths[widest_of_head] > MAX_HEAD_WIDTH * widths[widest]:
         return None  # as wide as the rest: the item's own top, not a head
@@ -181,9 +181,38 @@ def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None
     neck = widest_of_head + int(np.argmin(below_head))  # rows from the top of the outline
     if neck < MIN_HEAD_ASPECT * head_widths[widest_of_head]:
         return None  # wider than tall: a neckline's shoulders, not a head
+    unmistakable_head = (
+        below_head.min() <= THIN_NECK * head_widths[widest_of_head] and head_widths[widest_of_head] <= SMALL_HEAD * widths[widest]
+    )
+    if rows[-1] - bottom < MIN_LEGS_SHARE * outline_height and not unmistakable_head:
+        return None  # nothing narrow below it either: a shirt whose collar looks like a head, a dress's bodice
     top = rows[0] + neck  # from the neck down: a collar or hood is the garment's
     # The garment is the largest piece within the band: arms apart from the body stay out of its box.
-    band = np.ascontiguousarray(foreground[top : bottom + 1], dtype=np.uint8)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(band, connectivity=8)
-    left, band_top, width, height = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), :4]
-    return int(left), int(top + band_top), int(width), int(height)
+    band = largest_region(foreground[top : bottom + 1])
+    band_rows, band_columns = np.flatnonzero(band.any(axis=1)), np.flatnonzero(band.any(axis=0))
+    left, width = int(band_columns[0]), int(band_columns[-1] - band_columns[0] + 1)
+    return left, int(top + band_rows[0]), width, int(band_rows[-1] - band_rows[0] + 1)
+
+
+SPECK = 0.01  # of the largest region's area: smaller regions of an outline are noise, not a head or an arm
+
+
+def without_specks(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: mask (H, W) bool less its regions smaller than SPECK of its largest."""
+    import cv2  # Imported here, as in cut_out: only photos need OpenCV.
+
+    count, regions, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=8)
+    areas = stats[:, cv2.CC_STAT_AREA]
+    kept = areas >= SPECK * areas[1:].max(initial=0)
+    kept[0] = False  # the background
+    return kept[regions]
+
+
+def largest_region(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the largest 8-connected region of mask (H, W) bool; all False where mask is."""
+    import cv2  # Imported here, as in cut_out: only photos need OpenCV.
+
+    count, regions, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=8)
+    if count <= 1:
+        return np.zeros(mask.shape, bool)
+    return regions == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))

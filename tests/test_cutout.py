@@ -22,9 +22,13 @@ def busy(data: bytes) -> bool:
 
 def test_plain_product_photos_keep_todays_path(sample):
     images, _ = sample
+    worn = 0
     for index, image in enumerate(images[:40]):
         assert not busy(render_photo(image, np.random.default_rng(index)))
-        assert read_planes(render_photo(image, np.random.default_rng(index)))[1] is None  # no cut-out alpha
+        planes = read_planes(render_photo(image, np.random.default_rng(index)))
+        worn += planes.garment_box is not None
+        assert planes.alpha is None or planes.garment_box is not None  # no cut-out, unless of a garment worn
+    assert worn <= 1  # the sample's shirt 25 is a photo of a man wearing it: his head is found
 
 
 def test_textured_backgrounds_are_cut_out(sample):
@@ -98,6 +102,21 @@ def test_items_and_people_are_told_apart_by_their_outline():
     bag[10:60, 30:34] = bag[10:60, 86:90] = bag[10:14, 30:90] = True  # a handle: thin, not a head
     bag[60:190, 5:115] = True
     assert worn_garment_box(bag) is None
+
+
+def test_a_person_is_found_through_specks_of_background_and_without_legs():
+    person = np.zeros((200, 100), bool)
+    person[10:40, 38:62] = True  # a head
+    person[40:50, 46:54] = True  # on a thin neck
+    person[50:190, 20:80] = True  # the garment, down to where the cut lost the legs to the frame
+    assert worn_garment_box(person) == (20, 40, 60, 150)
+    person[2:4, 5:7] = person[0:2, 90:93] = True  # specks the cut left above the head
+    assert worn_garment_box(person) == (20, 40, 60, 150)
+    bodice = np.zeros((200, 100), bool)
+    bodice[10:40, 30:70] = True  # a dress's bodice, as wide as half the skirt: not a head without legs below
+    bodice[40:50, 40:60] = True  # its waist
+    bodice[50:190, 10:90] = True
+    assert worn_garment_box(bodice) is None
 
 
 def test_a_box_on_a_plain_photo_keeps_the_answer(sample):
