@@ -94,6 +94,7 @@ def required_metrics(model_name: str = DEFAULT_MODEL) -> dict:
     return metrics
 
 
+@st.cache_data(show_spinner=False)  # asked on every stroke: load_metrics hands back a copy of each model's metrics
 def trained_models() -> list[str]:
     """The models in assets/ with both a serving model and a metrics file, in the registry's order."""
     return [name for name in MODEL_NAMES if serving_model_path(name).is_file() and load_metrics(name) is not None]
