@@ -8,6 +8,7 @@ this session, and downloads as a .keras file with a JSON of its settings and sco
 
 import json
 
+import pandas as pd
 import streamlit as st
 
 from cnn.data import DatasetError, download_fashion_mnist
@@ -157,8 +158,9 @@ def show_progress(progress) -> None:
     st.markdown(" · ".join(status))
     if progress.warning and progress.state == TRAINING:
         st.warning(progress.warning, icon=":material/timer:")
-    st.vega_lite_chart(ui.curve_chart(progress, "accuracy"), width="stretch")
-    st.vega_lite_chart(ui.curve_chart(progress, "loss"), width="stretch")
+    for metric in ("accuracy", "loss"):
+        points = pd.DataFrame(ui.curve_points(progress, metric), columns=ui.CURVE_COLUMNS)
+        st.vega_lite_chart(points, ui.curve_chart(metric), width="stretch")
     figures = []
     if progress.filters is not None:
         count = progress.filters.shape[-1]

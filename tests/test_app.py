@@ -556,3 +556,22 @@ def test_charts_say_what_they_show_in_words():
     matrix = np.eye(10, dtype=int) * 90 + 1  # 91 right per class, 1 in every other cell
     assert "1,000 test images" in training.confusion_chart(matrix.tolist(), False)["description"]
     assert "910 on the diagonal" in training.confusion_chart(matrix.tolist(), False)["description"]
+
+
+def test_the_playground_curves_grow_by_appending_to_an_unchanging_chart():
+    """Streamlit adds rows appended to a chart's data without drawing the chart again, while its spec stays the
+    same: the live curves come in epoch order beside one spec for the whole run."""
+    from types import SimpleNamespace
+
+    from ui import playground
+
+    early = SimpleNamespace(training_curve=[(0.25, 1.2, 0.6), (0.5, 0.9, 0.7)], validation_curve=[(0.5, 0.95, 0.68)])
+    later = SimpleNamespace(
+        training_curve=[*early.training_curve, (0.75, 0.7, 0.75)], validation_curve=[*early.validation_curve, (1.0, 0.6, 0.8)]
+    )
+    before, after = playground.curve_points(early, "accuracy"), playground.curve_points(later, "accuracy")
+    assert after[: len(before)] == before  # an append
+    assert [point["epoch"] for point in after] == sorted(point["epoch"] for point in after)
+    assert {"epoch": 1.0, "value": 0.8, "split": "validation"} in after
+    assert playground.curve_points(later, "loss")[-1]["value"] == 0.6
+    assert "data" not in playground.curve_chart("accuracy") and "accuracy" in playground.curve_chart("accuracy")["description"].lower()

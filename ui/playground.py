@@ -60,20 +60,26 @@ def knob_settings() -> Settings:
     return Settings(**{item.name: st.session_state[KNOB.format(item.name)] for item in fields(Settings)})
 
 
-def curve_chart(progress, metric: str) -> dict:
-    """Vega-Lite spec: training (every quarter second), validation (every second) and per-epoch points of
-    `metric` ("loss" or "accuracy") against the epoch, fractions of an epoch included."""
+CURVE_COLUMNS = ("epoch", "value", "split")
+
+
+def curve_points(progress, metric: str) -> list[dict]:
+    """The curves' points of `metric` ("loss" or "accuracy"), in epoch order: training (every quarter second),
+    validation (every second and at each epoch's end). Each second's new points come last, so the page's chart
+    adds them to what it shows (Streamlit's Vega-Lite charts do, for data passed beside an unchanged spec)
+    instead of drawing itself again in every browser that watches."""
     column = 1 if metric == "loss" else 2
-    values = [{"epoch": point[0], "value": point[column], "split": "training"} for point in progress.training_curve]
-    values += [{"epoch": point[0], "value": point[column], "split": "validation"} for point in progress.validation_curve]
-    last = {split: next((v["value"] for v in reversed(values) if v["split"] == split), None) for split in ("training", "validation")}
-    shown = "{:.1%}" if metric == "accuracy" else "{:.3f}"
-    description = f"{metric.capitalize()} while training, by epoch: " + ", ".join(
-        f"{split} now {shown.format(value)}" for split, value in last.items() if value is not None
-    )
+    points = [{"epoch": point[0], "value": point[column], "split": "training"} for point in progress.training_curve]
+    points += [{"epoch": point[0], "value": point[column], "split": "validation"} for point in progress.validation_curve]
+    return sorted(points, key=lambda point: point["epoch"])
+
+
+def curve_chart(metric: str) -> dict:
+    """Vega-Lite spec of one curve chart, for curve_points as its data: the same spec all run long (the current
+    figures are in the status line above it)."""
     return {
-        "description": description or f"{metric} while training: no point yet",
-        "data": {"values": values},
+        "description": f"{metric.capitalize()} while training, by epoch: training every quarter second, validation every "
+        "second and at the end of each epoch",
         "mark": {"type": "line", "interpolate": "monotone"},
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "title": "Epoch", "axis": {"tickMinStep": 1}},
