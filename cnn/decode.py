@@ -34,6 +34,7 @@ MAX_PIXELS = 50_000_000  # 7071 x 7071; Pillow's bomb guard would only warn here
 DECODE_BUDGET_BYTES = 96 * 1024 * 1024
 PEAK_BYTES_PER_PIXEL = {"PNG": 4.5, "TIFF": 4.5, "BMP": 4.5, "GIF": 9.0, "AVIF": 9.0, "HEIF": 7.5, "WEBP": 15.0}
 WORKING_SIZE = 1024  # large inputs are shrunk to this before the pixel work: the output is 28 px
+WEARER_SIDE = 256  # pixels: a person wearing the item is looked for on a copy this size (a head and neck need no more)
 OUTLINE_NOISE = 0.05  # grey levels: less than this from the background is noise (JPEG's ringing), not outline
 OUTLINE_INK = 0.1  # of the peak difference from a plain background: the item's (or person's) outline, as framing trims to it
 OPAQUE_ALPHA = 0.99  # an alpha plane at least this everywhere carries no shape (a canvas with a background)
@@ -106,7 +107,7 @@ def read_planes(image, box=None, look_for_wearer: bool = True) -> Planes:
     alpha = cut_out(working_rgb(working, grey)) if busy_background(working, grey) else None
     if not look_for_wearer:
         return Planes(grey, alpha)
-    garment = worn_garment_box(alpha > 0.5 if alpha is not None else plain_background_outline(grey))
+    garment = wearer_garment_box(grey, alpha)
     if garment is None:
         return Planes(grey, alpha)
     # A person wearing the item: cut out the garment, as if the user had drawn its box.
@@ -116,6 +117,22 @@ def read_planes(image, box=None, look_for_wearer: bool = True) -> Planes:
     grey, _ = pil_to_arrays(working)
     left, top, width, height = (round(value * to_photo) for value in garment)
     return Planes(grey, cut_out(working_rgb(working, grey), worn.box), (left, top, width, height))
+
+
+def wearer_garment_box(grey: np.ndarray, alpha: np.ndarray | None) -> tuple[int, int, int, int] | None:
+    """cnn.cutout.worn_garment_box on the outline of a copy of the planes (H, W) at most WEARER_SIDE on a
+    side, its box (left, top, width, height) in the planes' own pixels."""
+    height, width = grey.shape
+    if max(height, width) > WEARER_SIDE:
+        size = fitted_size(width, height, WEARER_SIDE)
+        grey = np.asarray(Image.fromarray(grey).resize(size, Image.Resampling.BOX))
+        alpha = None if alpha is None else np.asarray(Image.fromarray(alpha).resize(size, Image.Resampling.BOX))
+    box = worn_garment_box(alpha > 0.5 if alpha is not None else plain_background_outline(grey))
+    if box is None:
+        return None
+    to_planes = width / grey.shape[1]
+    left, top, box_width, box_height = (round(value * to_planes) for value in box)
+    return left, top, box_width, box_height
 
 
 def plain_background_outline(grey: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from PIL import Image
 
 from bench.robustness import GARMENTS, render_photo, render_textured, render_worn_with_box
 from cnn.cutout import busy_background, cut_out, worn_garment_box
-from cnn.decode import read_planes
+from cnn.decode import read_planes, wearer_garment_box
 from cnn.predict import InvalidImageError, predict, predict_batch
 from tests.helpers import as_photo, encode
 
@@ -117,6 +117,14 @@ def test_a_person_is_found_through_specks_of_background_and_without_legs():
     bodice[40:50, 40:60] = True  # its waist
     bodice[50:190, 10:90] = True
     assert worn_garment_box(bodice) is None
+
+
+def test_a_person_in_a_large_photo_is_looked_for_on_a_small_copy_and_boxed_in_its_pixels():
+    grey = np.ones((1000, 500), np.float32)  # a white wall; the outline above, five times as large
+    grey[50:200, 190:310] = grey[200:250, 225:275] = 0.2  # a head on a neck
+    grey[250:650, 100:400] = 0.3  # the garment
+    grey[650:1000, 175:225] = grey[650:1000, 275:325] = 0.2  # legs
+    assert np.allclose(wearer_garment_box(grey, None), (100, 200, 300, 450), atol=8)  # neck to hem, within two pixels of the copy
 
 
 def test_a_box_on_a_plain_photo_keeps_the_answer(sample):
