@@ -151,9 +151,8 @@ def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None
     outline_height, outline_width = rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
     if outline_height < MIN_PERSON_ASPECT * outline_width:
         return None
-    widths = foreground.sum(axis=1).astype(np.float32)  # (H,) pixels of the outline in each row
     smoothing = max(1, outline_height // 100)  # a row or two of speckle is not a neck (and more would smooth the neck away)
-    widths = np.convolve(widths, np.ones(smoothing, np.float32) / smoothing, mode="same")
+    widths = row_widths(foreground, smoothing)
     widest = int(np.argmax(widths))
     in_band = widths >= GARMENT_BAND * widths[widest]
     top = bottom = widest
@@ -171,7 +170,7 @@ def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None
     head_rows, head_columns = np.flatnonzero(head.any(axis=1)), np.flatnonzero(head.any(axis=0))
     if head.sum() < MIN_HEAD_FILL * len(head_rows) * (head_columns[-1] - head_columns[0] + 1):
         return None
-    head_widths = np.convolve(head.sum(axis=1).astype(np.float32), np.ones(smoothing, np.float32) / smoothing, mode="same")
+    head_widths = row_widths(head, smoothing)
     widest_of_head = int(np.argmax(head_widths))
     if head_widths[widest_of_head] > MAX_HEAD_WIDTH * widths[widest]:
         return None  # as wide as the rest: the item's own top, not a head
@@ -197,12 +196,14 @@ def worn_garment_box(foreground: np.ndarray) -> tuple[int, int, int, int] | None
 SPECK = 0.01  # of the largest region's area: smaller regions of an outline are noise, not a head or an arm
 
 
+def row_widths(mask: np.ndarray, smoothing: int) -> np.ndarray:
+    """(H,) float32: the pixels of mask (H, W) bool in each row, a running mean over `smoothing` rows."""
+    return np.convolve(mask.sum(axis=1).astype(np.float32), np.ones(smoothing, np.float32) / smoothing, mode="same")
+
+
 def without_specks(mask: np.ndarray) -> np.ndarray:
     """(H, W) bool: mask (H, W) bool less its regions smaller than SPECK of its largest."""
-    import cv2  # Imported here, as in cut_out: only photos need OpenCV.
-
-    count, regions, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=8)
-    areas = stats[:, cv2.CC_STAT_AREA]
+    regions, areas = labelled_regions(mask)
     kept = areas >= SPECK * areas[1:].max(initial=0)
     kept[0] = False  # the background
     return kept[regions]
@@ -210,9 +211,15 @@ def without_specks(mask: np.ndarray) -> np.ndarray:
 
 def largest_region(mask: np.ndarray) -> np.ndarray:
     """(H, W) bool: the largest 8-connected region of mask (H, W) bool; all False where mask is."""
+    regions, areas = labelled_regions(mask)
+    if len(areas) <= 1:
+        return np.zeros(mask.shape, bool)
+    return regions == 1 + int(np.argmax(areas[1:]))
+
+
+def labelled_regions(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """mask (H, W) bool -> each pixel's 8-connected region (H, W), 0 the background, and each region's area."""
     import cv2  # Imported here, as in cut_out: only photos need OpenCV.
 
-    count, regions, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=8)
-    if count <= 1:
-        return np.zeros(mask.shape, bool)
-    return regions == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    _, regions, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask, dtype=np.uint8), connectivity=8)
+    return regions, stats[:, cv2.CC_STAT_AREA]
