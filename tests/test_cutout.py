@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import cnn.cutout
 from bench.robustness import GARMENTS, render_photo, render_textured, render_worn_with_box
 from cnn.cutout import busy_background, cut_out, worn_garment_box
 from cnn.decode import read_planes, wearer_garment_box
@@ -37,6 +38,61 @@ def test_textured_backgrounds_are_cut_out(sample):
     assert np.mean(flags) >= 0.9
     grey, alpha, _ = read_planes(render_textured(images[0], np.random.default_rng(0)))
     assert alpha is not None and alpha.shape == grey.shape and 0.02 < alpha.mean() < 0.9
+
+
+CHECK_COLOURS = (np.array([200, 120, 160]), np.array([90, 170, 140]))  # a woven check's two colours
+ITEM_COLOUR = np.array([60, 60, 70])
+
+
+def trousers_on_a_check(width: int, height: int, item: tuple[int, int, int, int]) -> tuple[Image.Image, np.ndarray]:
+    """A photo of dark trousers (left, top, width, height; cut by the frame where it runs past it) on a woven
+    check, and the trousers' own pixels (height, width) bool: a waistband over two legs, the check between them."""
+    left, top, item_width, item_height = item
+    rows, columns = np.mgrid[0:height, 0:width]
+    photo = np.where((((rows // 16) + (columns // 16)) % 2 == 1)[..., None], *CHECK_COLOURS).astype(np.uint8)
+    trousers = (rows >= top) & (rows < top + item_height) & (columns >= left) & (columns < left + item_width)
+    gap = item_width // 3
+    trousers &= ~((rows >= top + item_height // 4) & (columns >= left + gap) & (columns < left + 2 * gap))
+    photo[trousers] = ITEM_COLOUR
+    return Image.fromarray(photo), trousers
+
+
+def pixel_overlap(alpha: np.ndarray | None, truth: np.ndarray) -> float:
+    """Intersection over union of the cut (alpha over one half) and the item's true pixels."""
+    if alpha is None:
+        return 0.0
+    return float(((alpha > 0.5) & truth).sum() / ((alpha > 0.5) | truth).sum())
+
+
+def test_a_checked_floor_between_the_legs_is_left_out():
+    photo, trousers = trousers_on_a_check(360, 320, (110, 50, 140, 230))
+    alpha = cut_out(photo)
+    # Started from the rectangle alone, GrabCut kept the squares between the legs (0.75 overlap, the gap 96% kept).
+    assert pixel_overlap(alpha, trousers) > 0.9
+    between_the_legs = ~trousers[110:280, 157:203]
+    assert alpha[110:280, 157:203][between_the_legs].mean() < 0.3
+
+
+def test_an_item_cut_off_by_the_frame_is_not_taken_for_the_floor(monkeypatch):
+    photo, trousers = trousers_on_a_check(360, 320, (110, 80, 140, 400))  # the legs run off the bottom edge
+    assert pixel_overlap(cut_out(photo), trousers) > 0.9
+    # Its colour is on one side of the border only: were that enough to count as the floor's, the cut would lose it.
+    monkeypatch.setattr(cnn.cutout, "FLOOR_SIDES", 1)
+    assert pixel_overlap(cut_out(photo), trousers) < 0.5
+
+
+def test_only_a_floor_of_a_few_colours_starts_as_background():
+    import cv2
+
+    photo, _ = trousers_on_a_check(160, 120, (50, 20, 60, 80))
+    shades = np.random.default_rng(0).uniform(-45, 45, (120, 160, 3))  # grass and earth: a range of colours, on every side
+    lawn = np.clip(np.array([60, 140, 70]) + shades, 0, 255).astype(np.uint8)
+    lawn[20:100, 50:110] = ITEM_COLOUR[::-1]
+    for pixels, patterned in ((np.asarray(photo)[..., ::-1].copy(), True), (lawn, False)):
+        mask = np.full((120, 160), cv2.GC_BGD, np.uint8)
+        mask[5:115, 5:155] = cv2.GC_PR_FGD
+        assert cnn.cutout.start_floor_as_background(pixels, mask) is patterned
+        assert bool((mask == cv2.GC_PR_BGD).any()) is patterned
 
 
 def test_the_cut_is_the_same_every_time(sample):
