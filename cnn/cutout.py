@@ -135,7 +135,8 @@ def grabcut_alpha(rgb: Image.Image, pixels: np.ndarray, mask: np.ndarray, iterat
 
     background_model, foreground_model = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(0)  # GrabCut's colour models start from k-means: seeded, the same photo gives the same cut
-    cv2.grabCut(pixels, mask, None, background_model, foreground_model, iterations, cv2.GC_INIT_WITH_MASK)
+    no_rectangle = (0, 0, 0, 0)  # GrabCut starts from the mask alone
+    cv2.grabCut(pixels, mask, no_rectangle, background_model, foreground_model, iterations, cv2.GC_INIT_WITH_MASK)
     foreground = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
     foreground = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, np.ones((OPENING, OPENING), np.uint8))
     foreground = largest_region(foreground).astype(np.uint8)  # specks of floor that look like the item are dropped
@@ -169,7 +170,8 @@ def start_floor_as_background(pixels: np.ndarray, mask: np.ndarray) -> bool:
     cv2.setRNGSeed(0)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     samples = colours[band]  # (n, 3)
-    _, clusters, centres = cv2.kmeans(samples, min(BORDER_COLOURS, len(samples)), None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    no_labels = np.zeros((len(samples), 1), np.int32)  # k-means++ chooses the first centres, not these
+    _, clusters, centres = cv2.kmeans(samples, min(BORDER_COLOURS, len(samples)), no_labels, criteria, 1, cv2.KMEANS_PP_CENTERS)
     if np.mean(((samples - centres[clusters.ravel()]) ** 2).sum(axis=1) < LIKE_FLOOR**2) < FLOOR_COVER:
         return False  # not a few colours but a range of them (a lawn, a sky): no pattern to learn from
     cluster_of = np.full(band.shape, -1)
