@@ -8,11 +8,12 @@ scenes or a person wearing the item, the whole scene differs, so the network saw
   little context, and GrabCut keeps only what is inside the box and unlike what surrounds it.
 - A photo whose border is not one flat colour gets the item cut out with OpenCV's GrabCut
   (Rother et al., 2004): a colour model of the border region as background, iterated graph cuts,
-  the largest region kept. Pixels inside that share a colour with the floor all round the border
-  start as probable background, so the item's colour model is learnt from the item, not from the
-  squares of a check or the planks between its straps. The cut-out becomes an alpha plane, and framing then treats the photo
-  like a transparent-background product image, the path the robustness report measures as
-  "cutout". Plain backgrounds never reach GrabCut: their path stays as it was, and as fast.
+  the largest region kept. Where the border is a pattern of a few colours (a check, planks), pixels
+  inside that have one of them start as probable background, so the item's colour model is learnt
+  from the item, not from the squares of a check between its legs. The cut-out becomes an alpha
+  plane, and framing then treats the photo like a transparent-background product image, the path
+  the robustness report measures as "cutout". Plain backgrounds never reach GrabCut: their path
+  stays as it was, and as fast.
 """
 
 import math
@@ -166,10 +167,9 @@ def start_floor_as_background(pixels: np.ndarray, mask: np.ndarray) -> bool:
     import cv2
 
     band = mask == cv2.GC_BGD
-    colours = pixels.astype(np.float32)
     cv2.setRNGSeed(0)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
-    samples = colours[band]  # (n, 3)
+    samples = pixels[band].astype(np.float32)  # (n, 3)
     no_labels = np.zeros((len(samples), 1), np.int32)  # k-means++ chooses the first centres, not these
     _, clusters, centres = cv2.kmeans(samples, min(BORDER_COLOURS, len(samples)), no_labels, criteria, 1, cv2.KMEANS_PP_CENTERS)
     if np.mean(((samples - centres[clusters.ravel()]) ** 2).sum(axis=1) < LIKE_FLOOR**2) < FLOOR_COVER:
@@ -182,7 +182,7 @@ def start_floor_as_background(pixels: np.ndarray, mask: np.ndarray) -> bool:
     floor = centres[(shares >= SIDE_SHARE).sum(axis=1) >= FLOOR_SIDES]  # (f, 3)
     if not len(floor):
         return False
-    flat = colours.reshape(-1, 3)  # |x - c|^2 = |x|^2 - 2 x.c + |c|^2, as one matrix product: (h * w, f)
+    flat = pixels.reshape(-1, 3).astype(np.float32)  # |x - c|^2 = |x|^2 - 2 x.c + |c|^2, as one matrix product: (h * w, f)
     squared = (flat**2).sum(axis=1, keepdims=True) - 2 * flat @ floor.T + (floor**2).sum(axis=1)
     like_floor = (squared.min(axis=1).reshape(band.shape) < LIKE_FLOOR**2) & ~band
     if (~like_floor & ~band).sum() < MIN_ITEM_SEED * (~band).sum():
