@@ -1,6 +1,6 @@
 """Playground: change the network, train it here and watch it learn; then draw against it.
 
-The knobs and presets build a Settings (cnn/playground.py); Train queues a run on the process's one
+The knobs and presets build a Settings (cnn/playground.py); Train queues a run on the server's one
 trainer, and a fragment polls its progress every second while it trains, so the rest of the page (and
 every other session) stays responsive. The finished network goes to the Draw and Feature maps pages for
 this session, and downloads as a .keras file with a JSON of its settings and scores.
@@ -123,7 +123,7 @@ FRAMEWORK_LOADING = (
 
 @st.fragment(run_every=1.0)
 def framework_loading() -> None:
-    """Shown while the trainer's thread imports and warms up the framework; gone with a rerun once it is ready."""
+    """Shown while the training process imports and warms up the framework; gone with a rerun once it is ready."""
     if trainer.ready.is_set():
         st.rerun()
     st.caption(FRAMEWORK_LOADING)

@@ -88,6 +88,21 @@ def memory_mb(pid: int) -> dict:
     return memory
 
 
+def children(pid: int) -> list[int]:
+    """The processes pid started that still run (the Playground's training process under Streamlit's server)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def server_and_trainer_rss_mb(pid: int) -> dict:
+    """Resident memory in MB of the server, of the processes it started, and of both together."""
+    server = memory_mb(pid)["rss_mb"]
+    started = sum(memory_mb(child)["rss_mb"] for child in children(pid) if Path(f"/proc/{child}").exists())
+    return {"server_mb": server, "training_process_mb": round(started, 1), "total_mb": round(server + started, 1)}
+
+
 # ---------------------------------------------------------------------------------------
 # Flask.
 

@@ -8,8 +8,8 @@
 2. The app as users meet it: `streamlit run` and Chromium. On a new server (JAX's compilation cache emptied)
    the Playground page is opened and left five seconds (the trainer's thread imports the framework
    meanwhile), then Train pressed on the default preset: browser-clock seconds to the first "Validation
-   accuracy" on screen and to one of 85% or more; the server's resident memory sampled every half second
-   during the run (its peak). Then the same on the warm server, as every later visitor finds it.
+   accuracy" on screen and to one of 85% or more; the resident memory of the server and of its training
+   process sampled every half second during the run (the peak of their sum). Then the same on the warm server, as every later visitor finds it.
 3. `--rounds` times: `--sessions` tabs draw one stroke at the same moment with no run, then the Tiny CNN (30
    epochs) starts training in one tab, the tabs draw again, then Stop: pen-up to answer, as bench.apps measures
    it, with and without the run on the same server, and whether the run was still training.
@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.apps import concurrent_strokes, memory_mb, summaries
+from bench.apps import concurrent_strokes, server_and_trainer_rss_mb, summaries
 from bench.browser import DESKTOP, SCRIPT_FINISHED, chromium
 from bench.servers import running_streamlit
 from cnn.playground import COMPILED_STEPS_FOLDER, ENDED, PRESETS, Trainer, framework
@@ -140,16 +140,16 @@ def bench_app(sessions: int, rounds: int) -> dict:
     memory sampled; then sessions drawing while a run trains."""
     shutil.rmtree(COMPILED_STEPS_FOLDER, ignore_errors=True)  # a new server, as on a fresh Community Cloud container
     with running_streamlit() as (base_url, process, _, _):
-        idle_memory = memory_mb(process.pid)["rss_mb"]
+        idle_memory = server_and_trainer_rss_mb(process.pid)
         with chromium() as browser:
             tab = open_playground(browser, base_url)
-            opened_memory = memory_mb(process.pid)["rss_mb"]
+            opened_memory = server_and_trainer_rss_mb(process.pid)
             tab.wait_for_timeout(5_000)
             samples, sampling = [], threading.Event()
 
             def sample() -> None:
                 while not sampling.is_set():
-                    samples.append(memory_mb(process.pid)["rss_mb"])
+                    samples.append(server_and_trainer_rss_mb(process.pid))
                     time.sleep(0.5)
 
             sampler = threading.Thread(target=sample)
@@ -183,7 +183,7 @@ def bench_app(sessions: int, rounds: int) -> dict:
                 ended_with = [
                     text for text in trainer_tab.locator('[data-testid="stAlert"]').all_inner_texts() if "What to watch for" not in text
                 ]
-                memory_with_sessions = memory_mb(process.pid)["rss_mb"]
+                memory_with_sessions = server_and_trainer_rss_mb(process.pid)
                 if still_training:
                     stop.click()
                     trainer_tab.get_by_text("Your network").wait_for()
@@ -195,12 +195,12 @@ def bench_app(sessions: int, rounds: int) -> dict:
         "default_preset": {
             "new_server": new_server,
             "warm_server": warm_server,
-            "server_rss_idle_mb": idle_memory,
-            "server_rss_page_open_mb": opened_memory,
-            "server_rss_peak_during_run_mb": max(samples),
+            "memory_idle_mb": idle_memory,
+            "memory_page_open_mb": opened_memory,
+            "memory_peak_during_run_mb": max(samples, key=lambda sample: sample["total_mb"]),
             "how": "Chromium on the Playground page. New server: a fresh `streamlit run` with JAX's compilation cache emptied, "
             "the page left 5 s after it opened (the trainer imports and warms up Keras meanwhile), then Train on the Tiny CNN "
-            "preset, the server's resident memory (VmRSS) sampled every 0.5 s during that run. Warm server: the page opened "
+            "preset, the resident memory (VmRSS) of the server and of its training process sampled every 0.5 s during that run (the peak of their sum). Warm server: the page opened "
             "again afterwards, as every later visitor finds the server, and Train pressed at once. Seconds from the click to the "
             "first 'Validation accuracy: NN.N%' in the page (published with the first curve point), to one of 85% or more, to the results",
         },
@@ -217,7 +217,7 @@ def bench_app(sessions: int, rounds: int) -> dict:
             "run_when_the_strokes_began": [round_run["run_when_the_strokes_began"] for round_run in rounds_run],
             "run_after_the_strokes": [round_run["run_after_the_strokes"] for round_run in rounds_run],
             "runs_that_ended_during_the_strokes": [round_run["ended_with"] for round_run in rounds_run if not round_run["still_training"]],
-            "server_rss_mb": memory_with_sessions,
+            "memory_mb": memory_with_sessions,
             "how": f"{rounds} rounds, each: {sessions} tabs each draw one stroke at the same moment with no run (without_a_run), then one "
             f"tab starts the Tiny CNN preset with epochs set to 30, the {sessions} tabs draw again at once, then Stop (bench.apps' "
             "concurrent strokes, in a second Chromium): pen-up to answer in the browser's clock",

@@ -199,15 +199,20 @@ def playground_section(report: dict) -> str:
                 on_screen(default[key]["finished_on_screen_seconds"])]
                for key, label in (("warm_server", "warm (every visitor after the first)"),
                                   ("new_server", "new (the first visitor, Train pressed 5 s after the page opened, while Keras loads)"))]),
-        f"Server memory: {default['server_rss_idle_mb']:.0f} MB before any page, {default['server_rss_page_open_mb']:.0f} MB with the page open, "
-        f"{default['server_rss_peak_during_run_mb']:.0f} MB at the peak of the first run.",
+        f"Memory, the server and its training process together: {memory_words(default['memory_idle_mb'])} before any page, "
+        f"{memory_words(default['memory_page_open_mb'])} with the page open, {memory_words(default['memory_peak_during_run_mb'])} at the peak of the first run.",
         f"{sessions['sessions']} sessions drawing at once, {sessions['rounds']} rounds on the same server: pen lifted to the prediction "
         f"{sessions['prediction_ms']['p50']:.0f} ms p50 ({tail(sessions['prediction_ms'])}; per round {sessions['round_prediction_p50_ms']}) "
         f"with a run training, against {without['prediction_ms']['p50']:.0f} ms p50 ({tail(without['prediction_ms'])}; per round "
         f"{without['round_prediction_p50_ms']}) with none; the browsers' own work {sessions['browser_ms']['p50']:.0f} and "
         f"{without['browser_ms']['p50']:.0f} ms of it. The run was {'still training after every round' if sessions['run_still_training_after_the_strokes'] else 'over in some rounds: ' + '; '.join(' '.join(texts) for texts in ended)}; "
-        f"server memory {sessions['server_rss_mb']:.0f} MB.",
+        f"memory {memory_words(sessions['memory_mb'])}.",
     ])  # fmt: skip
+
+
+def memory_words(sample: dict) -> str:
+    """bench.apps.server_and_trainer_rss_mb's figures in words."""
+    return f"{sample['total_mb']:.0f} MB (server {sample['server_mb']:.0f} + training process {sample['training_process_mb']:.0f})"
 
 
 def on_screen(seconds: float | None) -> str:
@@ -254,8 +259,8 @@ def summary(robustness: dict | None, benchmark: dict | None) -> str:
                   f"The default Tiny CNN trains at {tiny['images_per_second']:,} images/s ({playground['framework']}); in the browser the first "
                   f"validation accuracy shows {on_screen(warm['first_validation_on_screen_seconds'])} after Train, 85% after "
                   f"{on_screen(warm['validation_85_on_screen_seconds'])} (on a new server, pressed while Keras loads: "
-                  f"{on_screen(new['first_validation_on_screen_seconds'])} and {on_screen(new['validation_85_on_screen_seconds'])}); the server peaks at "
-                  f"{default['server_rss_peak_during_run_mb']:.0f} MB during the run; {sessions['sessions']} sessions drawing while a run trains: "
+                  f"{on_screen(new['first_validation_on_screen_seconds'])} and {on_screen(new['validation_85_on_screen_seconds'])}); the server and its training process "
+                  f"peak at {default['memory_peak_during_run_mb']['total_mb']:.0f} MB together during the run; {sessions['sessions']} sessions drawing while a run trains: "
                   f"{sessions['prediction_ms']['p50']:.0f} ms p50 from pen-up to answer ({sessions['without_a_run']['prediction_ms']['p50']:.0f} ms with no run, same bench)."]  # fmt: skip
     return "\n\n".join(lines)
 

@@ -2,15 +2,16 @@
 
 The framework is Keras 3 on the JAX backend (docs/architecture.md says why): the same layers as the
 offline trainer (cnn.model.build_convnet builds both the Playground's networks and the seeds' baseline),
-no TensorFlow, wheels for every CPython the app supports. Keras is imported when the first run starts,
-not when this module is: the other pages keep their start-up time and memory.
+no TensorFlow, wheels for every CPython the app supports. Keras is imported only in the training process,
+which the Playground page starts when it first opens: the server and the other pages keep their start-up
+time and memory.
 
-One trainer per process trains one run at a time on its own thread, at a lower CPU priority than the
-sessions that draw; later runs wait in a queue whose position the page shows. A run is a loop of
-`train_on_batch` steps, so Stop takes effect after the batch in flight, and every second the loop
-publishes what the page draws (curves, throughput, the first layer's filters, a few guesses) in a
-snapshot the page polls. What a finished run leaves is framework-free: the network as NumPy layers
-(cnn/numpy_net.py, which the Draw and Feature maps pages run), its scores and its .keras file.
+One trainer per server trains one run at a time in its own process, at the lowest CPU priority; later
+runs wait in a queue whose position the page shows. A run is a loop of `train_on_batch` steps, so Stop
+takes effect after the batch in flight, and every second the loop publishes what the page draws (curves,
+throughput, the first layer's filters, a few guesses); the trainer relays it into a snapshot the page
+polls. What a finished run leaves is framework-free: the network as NumPy layers (cnn/numpy_net.py, which
+the Draw and Feature maps pages run), its scores and its .keras file.
 
 Shapes: images (N, 28, 28) uint8 in the pool, (N, 28, 28, 1) float32 in 0..1 into the network.
 """
@@ -19,8 +20,12 @@ import ctypes
 import gc
 import importlib.abc
 import math
+import multiprocessing
+import multiprocessing.connection
 import os
+import queue
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +38,7 @@ import numpy as np
 
 from cnn import activity
 from cnn.calibration import UnsureRule, fit_unsure_rule
-from cnn.config import NUM_CLASSES
+from cnn.config import NUM_CLASSES, PROJECT_DIR
 from cnn.data import TrainingPool, training_pool
 from cnn.evaluate import confusion_matrix
 from cnn.numpy_net import NumpyNet, layer_chain
@@ -222,14 +227,23 @@ class Run:
 
 
 class Trainer:
-    """One training at a time for the whole process, on a low-priority thread; the rest wait in line."""
+    """One training at a time for the whole server, in its own low-priority process; the rest wait in line.
+
+    Why a process and not a thread: a thread shares the interpreter's lock with the sessions that draw, and
+    its low priority backfires, since the OS sets it aside while it holds the lock and every session then
+    waits for it. A process shares no lock, so its priority works; the server never imports Keras (its
+    memory and its garbage collections stay small); and a run that exhausts memory ends only that process,
+    which starts again for the next run. This object lives in the server: it keeps the queue and relays each
+    run's progress from the training process (TrainingProcess) into the Run the page polls.
+    """
 
     def __init__(self):
         self._queue: deque[Run] = deque()
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pool: TrainingPool | None = None
-        self.ready = threading.Event()  # set once the framework is imported and warmed up
+        self.ready = threading.Event()  # set once the training process has imported and warmed up the framework
+        self.process: TrainingProcess | None = None
 
     def pool(self) -> TrainingPool:
         """The training images, read once per process (raises DatasetError when none can be read)."""
@@ -244,7 +258,7 @@ class Trainer:
             self._pool = None
 
     def start(self) -> None:
-        """Start the trainer's thread, which imports the framework at once: the page calls this when it
+        """Start the training process, which imports the framework at once: the page calls this when it
         opens, so that pressing Train does not wait for the import."""
         with self._condition:
             if self._thread is None:
@@ -265,30 +279,157 @@ class Trainer:
         for position, waiting in enumerate(self._queue, start=1):
             waiting.update(queue_position=position)
 
+    def _next_run(self) -> Run:
+        with self._condition:
+            while not self._queue:
+                self._condition.wait()
+            run = self._queue.popleft()
+            self._renumber()
+            return run
+
     def _work(self) -> None:
-        # Linux gives each thread its own nice value, and threads started from this one (XLA's pool
-        # among them) inherit it: the sessions that draw keep the CPU first.
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # the lowest: it gets what drawing leaves
-        warm_up()  # the import, the backend's CPU client with its threads, and the compiler's first use, made here
-        # Keras and JAX hold hundreds of thousands of objects: set aside, every session's script runs stop
-        # walking them twice over (cnn/activity.py).
-        activity.set_aside_loaded_objects()
-        self.ready.set()
         while True:
-            with self._condition:
-                while not self._queue:
-                    self._condition.wait()
-                run = self._queue.popleft()
-                self._renumber()
-            if run.stop_requested.is_set():
-                run.update(state=STOPPED, message="Stopped before it started.", queue_position=0)
+            self.process = TrainingProcess()
+            if not self.process.started():
+                self._fail_next_run("The Playground's training process did not start; the server's log says why.")
                 continue
-            run.update(state=PREPARING, queue_position=0)
-            try:
-                train(run)
-            except Exception as error:  # a run must never take the trainer thread down with it
-                run.update(state=FAILED, message=f"Training failed: {error}")
-            release_freed_memory()  # the run's network and compiled steps are gone with train()
+            self.ready.set()
+            while self.process.alive:
+                run = self._next_run()
+                if run.stop_requested.is_set():
+                    run.update(state=STOPPED, message="Stopped before it started.", queue_position=0)
+                    continue
+                run.update(state=PREPARING, queue_position=0)
+                self.process.train(run)
+
+    def _fail_next_run(self, message: str) -> None:
+        run = self._next_run()
+        run.update(state=FAILED, message=message, queue_position=0)
+
+
+RELAY_EVERY_SECONDS = 0.05  # how soon Stop, the page's polls and people's answers reach the training process
+
+
+class TrainingProcess:
+    """The process that trains (`serve`, below), seen from the server: a fresh interpreter at the lowest CPU
+    priority, spoken to over a socket pair with pickled messages.
+
+    Server to trainer: ("train", settings, pool source), ("stop",), ("seen", moment), ("answering", moment).
+    Trainer to server: ("ready",) once, then for each run ("update", changes) and ("append", curve, point) as
+    Run.update and Run.append take them, and ("ended",). Moments are time.monotonic(), one clock machine-wide.
+    """
+
+    def __init__(self):
+        ours, theirs = multiprocessing.Pipe()
+        # Keras on JAX, as the app runs it, whatever backend the server's own environment names.
+        environment = {**os.environ, "KERAS_BACKEND": "jax"}
+        self.process = subprocess.Popen([sys.executable, "-c", f"from cnn.playground import serve; serve({theirs.fileno()})"],
+                                        pass_fds=(theirs.fileno(),), cwd=PROJECT_DIR, env=environment)  # fmt: skip
+        theirs.close()
+        self.connection = ours
+        self.alive = True
+
+    def started(self) -> bool:
+        """Wait until the framework is imported and warmed up; False where the process ended first."""
+        try:
+            self.alive = self.connection.recv() == ("ready",)
+        except (EOFError, OSError):
+            self.alive = False
+        if not self.alive:
+            self.end()
+        return self.alive
+
+    def train(self, run: Run) -> None:
+        """Train run there: its progress relayed into run until it ends, and Stop, the page's polls and people's
+        answers relayed the other way. Where the process dies meanwhile (out of memory), the run fails with a
+        message and the process is ended, so the trainer starts a new one."""
+        relayed = {"stop": False, "seen": 0.0, "answering": 0.0}
+        try:
+            self.connection.send(("train", run.settings, run.pool.source))
+            while True:
+                while self.connection.poll(RELAY_EVERY_SECONDS):
+                    message = self.connection.recv()
+                    if message[0] == "ended":
+                        return
+                    if message[0] == "update":
+                        run.update(**message[1])
+                    elif message[0] == "append":
+                        run.append(message[1], message[2])
+                if run.stop_requested.is_set() and not relayed["stop"]:
+                    self.connection.send(("stop",))
+                    relayed["stop"] = True
+                for name, moment in (("seen", run.last_seen), ("answering", activity.last_answer())):
+                    if moment != relayed[name]:
+                        self.connection.send((name, moment))
+                        relayed[name] = moment
+        except (EOFError, OSError):
+            run.update(state=FAILED, message="The training process ended unexpectedly, most likely out of memory: try fewer "
+                                             "filters, blocks or images. The next run starts a new one.")  # fmt: skip
+            self.end()
+
+    def end(self) -> None:
+        self.alive = False
+        self.connection.close()
+        self.process.kill()
+        self.process.wait()
+
+
+class RelayedRun(Run):
+    """A run inside the training process: each change to its progress is also sent to the server."""
+
+    def __init__(self, settings: Settings, connection):
+        super().__init__(settings, pool=None)  # type: ignore[arg-type]  # the pool is set before it trains
+        self.connection = connection
+
+    def update(self, **changes) -> None:
+        super().update(**changes)
+        self.connection.send(("update", changes))
+
+    def append(self, curve: str, point: tuple) -> None:
+        super().append(curve, point)
+        self.connection.send(("append", curve, point))
+
+
+def serve(handle: int) -> None:
+    """The training process's life (TrainingProcess starts it): import and warm up the framework, say ready,
+    then train each run the server sends, one at a time, until the server goes."""
+    os.setpriority(os.PRIO_PROCESS, 0, 19)  # the lowest, for every thread it starts (XLA's among them): drawing comes first
+    connection = multiprocessing.connection.Connection(handle)
+    warm_up()
+    connection.send(("ready",))
+    runs: queue.SimpleQueue[tuple[RelayedRun, str]] = queue.SimpleQueue()
+    threading.Thread(target=listen, args=(connection, runs), name="playground-listener", daemon=True).start()
+    pool: TrainingPool | None = None
+    while True:
+        run, pool_source = runs.get()
+        try:
+            if pool is None or pool.source != pool_source:  # the server downloaded the full set since
+                pool = training_pool()
+            run.pool = pool
+            train(run)
+        except Exception as error:  # a run must never take the training process down with it
+            run.update(state=FAILED, message=f"Training failed: {error}")
+        release_freed_memory()  # the run's network and compiled steps are gone with train()
+        connection.send(("ended",))
+
+
+def listen(connection, runs: "queue.SimpleQueue[tuple[RelayedRun, str]]") -> None:
+    """The training process's ear: runs to train, and Stop, the page's polls and answers for the run in hand."""
+    current: RelayedRun | None = None
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            os._exit(0)  # the server has gone: so does its training process
+        if message[0] == "train":
+            current = RelayedRun(message[1], connection)
+            runs.put((current, message[2]))
+        elif message[0] == "stop" and current is not None:
+            current.stop()
+        elif message[0] == "seen" and current is not None:
+            current.last_seen = message[1]
+        elif message[0] == "answering":
+            activity.answering(at=message[1])
 
 
 # ---------------------------------------------------------------------------------------
@@ -309,31 +450,7 @@ def framework():
 
     if keras.backend.backend() == "jax":
         keep_compiled_steps()
-    ignore_clear_session_from_script_threads(keras)
     return keras
-
-
-def ignore_clear_session_from_script_threads(keras) -> None:
-    """Streamlit calls keras.backend.clear_session() after every script run of every session once Keras is
-    imported (streamlit/runtime/scriptrunner/script_runner.py, _clean_problem_modules), a reset meant for
-    scripts that build their own model on each run. Here it would harm: it replaces Keras's state for every
-    thread, the trainer's mid-run included, and runs a full garbage collection holding the interpreter's
-    lock while the other sessions wait for their answers. Calls from Streamlit's script threads, which never
-    build a Keras model here, are ignored; the trainer's own (build_network) still clear."""
-    clear_session = keras.backend.clear_session
-    if getattr(clear_session, "ignores_script_threads", False):
-        return
-
-    def clear_session_outside_script_threads(*args, **kwargs):
-        if not threading.current_thread().name.startswith(STREAMLIT_SCRIPT_THREAD):
-            return clear_session(*args, **kwargs)
-        return None
-
-    clear_session_outside_script_threads.ignores_script_threads = True  # type: ignore[attr-defined]
-    keras.backend.clear_session = clear_session_outside_script_threads
-
-
-STREAMLIT_SCRIPT_THREAD = "ScriptRunner"  # the start of the name Streamlit gives the threads that run a page's script
 
 
 COMPILED_STEPS_FOLDER = Path(tempfile.gettempdir()) / "fashion-cnn-playground-xla"

@@ -1,7 +1,7 @@
 """The Playground page's helpers: the shared trainer, its knobs in the session state, the live views.
 
-The trainer (cnn/playground.py) is one per process behind st.cache_resource; each session keeps its own
-run and its trained model in st.session_state. Nothing here imports Keras: the trainer's thread does.
+The trainer (cnn/playground.py) is one per server behind st.cache_resource; each session keeps its own
+run and its trained model in st.session_state. Nothing here imports Keras: only the training process does.
 """
 
 from dataclasses import asdict, fields
