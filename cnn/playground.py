@@ -39,7 +39,7 @@ import numpy as np
 from cnn import activity
 from cnn.calibration import UnsureRule, fit_unsure_rule
 from cnn.config import NUM_CLASSES, PROJECT_DIR
-from cnn.data import TrainingPool, training_pool
+from cnn.data import DatasetError, TrainingPool, training_pool
 from cnn.evaluate import confusion_matrix
 from cnn.numpy_net import NumpyNet, layer_chain
 
@@ -156,6 +156,7 @@ PUBLISH_EVERY_SECONDS = 1.0  # a validation point, the filters and the guesses
 CURVE_POINT_EVERY_SECONDS = 0.25  # a training-loss point: the mean of the batches since the last one
 QUICK_VALIDATION = 1_000  # validation images checked every second; the whole validation half at each epoch's end
 PREDICT_CHUNK = 500  # one fixed input shape, so the prediction step compiles once
+LABEL_DTYPE = np.int32  # one fixed type for the labels, so the warm-up's compiled step is the one a run uses
 PROBES = 8  # test images whose current guess the page shows
 # Ten classes: 10% is guessing. Keras clips the probabilities its loss sees, so a learning rate that blows
 # the weights up rarely shows as NaN: the loss jumps to about 14 and the answers collapse onto one class.
@@ -243,7 +244,7 @@ class Trainer:
         self._thread: threading.Thread | None = None
         self._pool: TrainingPool | None = None
         self.ready = threading.Event()  # set once the training process has imported and warmed up the framework
-        self.process: TrainingProcess | None = None
+        self.training_process: TrainingProcess | None = None
 
     def pool(self) -> TrainingPool:
         """The training images, read once per process (raises DatasetError when none can be read)."""
@@ -289,18 +290,18 @@ class Trainer:
 
     def _work(self) -> None:
         while True:
-            self.process = TrainingProcess()
-            if not self.process.started():
+            self.training_process = TrainingProcess()
+            if not self.training_process.started():
                 self._fail_next_run("The Playground's training process did not start; the server's log says why.")
                 continue
             self.ready.set()
-            while self.process.alive:
+            while self.training_process.alive:
                 run = self._next_run()
                 if run.stop_requested.is_set():
                     run.update(state=STOPPED, message="Stopped before it started.", queue_position=0)
                     continue
                 run.update(state=PREPARING, queue_position=0)
-                self.process.train(run)
+                self.training_process.train(run)
 
     def _fail_next_run(self, message: str) -> None:
         run = self._next_run()
@@ -323,7 +324,7 @@ class TrainingProcess:
         ours, theirs = multiprocessing.Pipe()
         # Keras on JAX, as the app runs it, whatever backend the server's own environment names.
         environment = {**os.environ, "KERAS_BACKEND": "jax"}
-        self.process = subprocess.Popen([sys.executable, "-c", f"from cnn.playground import serve; serve({theirs.fileno()})"],
+        self.popen = subprocess.Popen([sys.executable, "-c", f"from cnn.playground import serve; serve({theirs.fileno()})"],
                                         pass_fds=(theirs.fileno(),), cwd=PROJECT_DIR, env=environment)  # fmt: skip
         theirs.close()
         self.connection = ours
@@ -370,8 +371,8 @@ class TrainingProcess:
     def end(self) -> None:
         self.alive = False
         self.connection.close()
-        self.process.kill()
-        self.process.wait()
+        self.popen.kill()
+        self.popen.wait()
 
 
 class RelayedRun(Run):
@@ -394,12 +395,16 @@ def serve(handle: int) -> None:
     """The training process's life (TrainingProcess starts it): import and warm up the framework, say ready,
     then train each run the server sends, one at a time, until the server goes."""
     os.setpriority(os.PRIO_PROCESS, 0, 19)  # the lowest, for every thread it starts (XLA's among them): drawing comes first
+    sys.meta_path.insert(0, UNUSED_BY_THE_TRAINER)
     connection = multiprocessing.connection.Connection(handle)
+    try:
+        pool: TrainingPool | None = training_pool()  # now, not when the first run waits for it
+    except DatasetError:
+        pool = None  # the page says why; each run tries again
     warm_up()
     connection.send(("ready",))
     runs: queue.SimpleQueue[tuple[RelayedRun, str]] = queue.SimpleQueue()
     threading.Thread(target=listen, args=(connection, runs), name="playground-listener", daemon=True).start()
-    pool: TrainingPool | None = None
     while True:
         run, pool_source = runs.get()
         try:
@@ -445,11 +450,12 @@ def framework():
     if "keras" not in sys.modules:
         os.environ.setdefault("KERAS_BACKEND", "jax")
         if os.environ["KERAS_BACKEND"] == "jax":
-            sys.meta_path.insert(0, HideTensorFlow())
+            sys.meta_path.insert(0, NO_TENSORFLOW)
     import keras
 
     if keras.backend.backend() == "jax":
         keep_compiled_steps()
+        compile_random_numbers_quickly()
     return keras
 
 
@@ -470,17 +476,36 @@ def keep_compiled_steps() -> None:
         jax.config.update("jax_compilation_cache_max_size", COMPILED_STEPS_MAX_BYTES)
 
 
-class HideTensorFlow(importlib.abc.MetaPathFinder):
-    """Makes `import tensorflow` fail in this process, as it does where only requirements.txt is installed.
+def compile_random_numbers_quickly() -> None:
+    """JAX's random numbers in their classic form: its newer "partitionable" form, made for splitting the work
+    across devices (one CPU never does), takes seconds to compile on a CPU for each new shape of weights that
+    Keras initialises, and a network is built, compile included, in a fraction of that time with the classic
+    form. Each run is as reproducible either way; only the numbers a seed gives differ."""
+    import jax
 
-    Keras asks whether TensorFlow is installed each time it describes a layer, and imports it if so: seconds
-    and hundreds of MB that the JAX backend never uses. The app's runtime has no TensorFlow (Community Cloud
-    installs requirements.txt), so a development install that has it runs the Playground the same way."""
+    if "jax_threefry_partitionable" in jax.config.values:  # an option that a later JAX may retire
+        jax.config.update("jax_threefry_partitionable", False)
+
+
+class HiddenModules(importlib.abc.MetaPathFinder):
+    """Makes importing the named packages fail in this process, as if they were not installed."""
+
+    def __init__(self, names: set[str], why: str):
+        self.names, self.why = names, why
 
     def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
-            raise ModuleNotFoundError(f"TensorFlow is hidden from the Playground's Keras (cnn/playground.py): {name}")
+        if name.split(".")[0] in self.names:
+            raise ModuleNotFoundError(f"{name} is hidden from the Playground's Keras (cnn/playground.py): {self.why}")
         return None
+
+
+# Keras asks whether TensorFlow is installed each time it describes a layer, and imports it if so: seconds and
+# hundreds of MB that the JAX backend never uses. The app's runtime has no TensorFlow (Community Cloud installs
+# requirements.txt), so a development install that has it runs the Playground the same way.
+NO_TENSORFLOW = HiddenModules({"tensorflow"}, "the app's runtime has none")
+# Keras imports these where installed (Streamlit installs pandas and PyArrow, the app OpenCV) for data and
+# image features the Playground never uses: hidden in the training process, its import is quicker and smaller.
+UNUSED_BY_THE_TRAINER = HiddenModules({"pandas", "pyarrow", "cv2"}, "the training process never uses them")
 
 
 def warm_up() -> None:
@@ -489,7 +514,7 @@ def warm_up() -> None:
     so pressing Train on the default (what most people do first) shows its first curve point sooner."""
     settings = Settings()
     model = build_network(settings)
-    model.train_on_batch(np.zeros((settings.batch_size, 28, 28, 1), np.float32), np.zeros(settings.batch_size, np.int64))
+    model.train_on_batch(np.zeros((settings.batch_size, 28, 28, 1), np.float32), np.zeros(settings.batch_size, LABEL_DTYPE))
     model.predict_on_batch(np.zeros((PREDICT_CHUNK, 28, 28, 1), np.float32))
     del model
     release_freed_memory()
@@ -603,7 +628,8 @@ def train(run: Run) -> None:
                 check_stop(run, started)
                 step_aside(run)
                 batch = order[step * batch_size : (step + 1) * batch_size]
-                logs = model.train_on_batch(as_inputs(x_train[batch], settings.augment, rng), y_train[batch], return_dict=True)
+                labels = y_train[batch].astype(LABEL_DTYPE)
+                logs = model.train_on_batch(as_inputs(x_train[batch], settings.augment, rng), labels, return_dict=True)
                 loss, accuracy = float(logs["loss"]), float(logs["accuracy"])
                 if not math.isfinite(loss):
                     raise RunEnded(FAILED, f"The loss became {loss} in epoch {epoch}: the steps are too big and the weights blew up. "

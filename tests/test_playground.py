@@ -286,7 +286,7 @@ def test_a_training_process_that_dies_fails_its_run_with_a_message_and_the_next_
     while not run.snapshot().training_curve:
         assert time.monotonic() < deadline and not run.ended, run.snapshot().message
         time.sleep(0.05)
-    trainer.process.process.kill()  # as the system's out-of-memory killer would
+    trainer.training_process.popen.kill()  # as the system's out-of-memory killer would
     progress = finished(run, timeout=5)
     assert progress.state == FAILED and "ended unexpectedly" in progress.message
     assert finished(trainer.submit(TINY)).state == FINISHED  # in a new training process
@@ -302,7 +302,7 @@ while not run.ended:
     time.sleep(0.05)
 progress = run.snapshot()
 frameworks = sorted(name for name in sys.modules if name.split(".")[0] in ("keras", "jax", "tensorflow"))
-print(progress.state, progress.result.scores["framework"], os.getpriority(os.PRIO_PROCESS, trainer.process.process.pid), frameworks[:3])
+print(progress.state, progress.result.scores["framework"], os.getpriority(os.PRIO_PROCESS, trainer.training_process.popen.pid), frameworks[:3])
 """
 
 
