@@ -402,6 +402,7 @@ def serve(handle: int) -> None:
     except DatasetError:
         pool = None  # the page says why; each run tries again
     warm_up()
+    activity.set_aside_loaded_objects()  # Keras and JAX hold hundreds of thousands of objects: each collection would walk them
     connection.send(("ready",))
     runs: queue.SimpleQueue[tuple[RelayedRun, str]] = queue.SimpleQueue()
     threading.Thread(target=listen, args=(connection, runs), name="playground-listener", daemon=True).start()
