@@ -191,7 +191,7 @@ class TrainingPool:
 
     @property
     def full(self) -> bool:
-        return len(self.x_train) == EXPECTED_COUNTS["x_train"]
+        return len(self.y_train) == EXPECTED_COUNTS["x_train"]
 
 
 def training_pool(subset_path: Path | None = None) -> TrainingPool:

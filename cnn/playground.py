@@ -247,10 +247,13 @@ class Trainer:
         self.training_process: TrainingProcess | None = None
 
     def pool(self) -> TrainingPool:
-        """The training images, read once per process (raises DatasetError when none can be read)."""
+        """What the page shows of the training images, read once per server (raises DatasetError when none can
+        be read): their labels and the test images. The training process reads its own copy of the images it
+        trains on; the server keeps none of them."""
         with self._condition:
             if self._pool is None:
-                self._pool = training_pool()
+                pool = training_pool()
+                self._pool = replace(pool, x_train=pool.x_train[:0].copy(), x_validation=pool.x_validation[:0].copy())
             return self._pool
 
     def forget_pool(self) -> None:

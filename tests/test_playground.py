@@ -220,6 +220,13 @@ def test_runs_wait_in_line_and_a_queued_run_can_leave_it(pool):
     assert finished(third).state == FINISHED
 
 
+def test_the_server_keeps_what_the_page_shows_and_leaves_the_training_images_to_the_training_process(pool):
+    shown = Trainer().pool()
+    assert shown.x_train.size == 0 and shown.x_validation.size == 0  # tens of MB, held by the training process only
+    assert np.array_equal(shown.y_train, pool.y_train) and np.array_equal(shown.x_test, pool.x_test)
+    assert (shown.full, shown.source) == (pool.full, pool.source)
+
+
 def test_a_bad_file_of_training_images_is_named(tmp_path):
     broken = tmp_path / "train-labels-idx1-ubyte.gz"
     broken.write_bytes(gzip.compress(b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + bytes([1, 2, 3])))
