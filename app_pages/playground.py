@@ -160,7 +160,7 @@ def show_progress(progress) -> None:
         st.warning(progress.warning, icon=":material/timer:")
     for metric in ("accuracy", "loss"):
         points = pd.DataFrame(ui.curve_points(progress, metric), columns=ui.CURVE_COLUMNS)
-        st.vega_lite_chart(points, ui.curve_chart(metric), width="stretch")
+        st.vega_lite_chart(points, ui.curve_chart(metric), width="stretch", height=ui.CURVE_CHART_HEIGHT)
     figures = []
     if progress.filters is not None:
         count = progress.filters.shape[-1]

@@ -85,11 +85,15 @@ def curve_chart(metric: str) -> dict:
             "x": {"field": "epoch", "type": "quantitative", "title": "Epoch", "axis": {"tickMinStep": 1}},
             "y": {"field": "value", "type": "quantitative", "title": metric.capitalize(),
                   "scale": {"zero": False}, "axis": {"format": "%" if metric == "accuracy" else ""}},
+            # The legend inside the plot, in the corner the curves leave empty (accuracy rises, loss falls): below
+            # the plot, Streamlit's fitting to the container's width left the plot a sliver of its height.
             "color": {"field": "split", "type": "nominal", "title": None, "scale": {"range": ["#4C5FD5", "#F28E2B"]},
-                      "legend": {"orient": "bottom"}},
+                      "legend": {"orient": "bottom-right" if metric == "accuracy" else "top-right"}},
         },
-        "height": 180,
     }  # fmt: skip
+
+
+CURVE_CHART_HEIGHT = 220  # pixels, the axes included: given to st.vega_lite_chart, which sizes the plot within it
 
 
 def filter_picture(filters: np.ndarray, tile: int = 40) -> np.ndarray:
