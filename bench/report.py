@@ -8,6 +8,7 @@ with the commands that measured them: no figure is typed by hand.
 """
 
 import re
+import statistics
 
 from cnn.artifacts import read_json
 from cnn.config import BENCHMARK_PATH, PROJECT_DIR, ROBUSTNESS_PATH, metrics_path
@@ -205,9 +206,16 @@ def playground_section(report: dict) -> str:
         f"{sessions['prediction_ms']['p50']:.0f} ms p50 ({tail(sessions['prediction_ms'])}; per round {sessions['round_prediction_p50_ms']}) "
         f"with a run training, against {without['prediction_ms']['p50']:.0f} ms p50 ({tail(without['prediction_ms'])}; per round "
         f"{without['round_prediction_p50_ms']}) with none; the browsers' own work {sessions['browser_ms']['p50']:.0f} and "
-        f"{without['browser_ms']['p50']:.0f} ms of it. The run was {'still training after every round' if sessions['run_still_training_after_the_strokes'] else 'over in some rounds: ' + '; '.join(' '.join(texts) for texts in ended)}; "
+        f"{without['browser_ms']['p50']:.0f} ms of it. Round by round, on a machine whose figure without a run swings that much, "
+        f"the run added a median of {median_round_difference(sessions):.0f} ms. The run was {'still training after every round' if sessions['run_still_training_after_the_strokes'] else 'over in some rounds: ' + '; '.join(' '.join(texts) for texts in ended)}; "
         f"memory {memory_words(sessions['memory_mb'])}.",
     ])  # fmt: skip
+
+
+def median_round_difference(sessions: dict) -> float:
+    """The median over rounds of (p50 with a run - p50 without one): each round's pair drawn minutes apart on one server."""
+    pairs = zip(sessions["round_prediction_p50_ms"], sessions["without_a_run"]["round_prediction_p50_ms"])
+    return statistics.median(with_run - without_run for with_run, without_run in pairs)
 
 
 def memory_words(sample: dict) -> str:

@@ -40,6 +40,12 @@ def pool():
     return training_pool()
 
 
+@pytest.fixture(scope="module")
+def trainer():
+    """One trainer for the tests that train as the page does: each training process it starts takes seconds."""
+    return Trainer()
+
+
 def finished(run: Run, timeout: float = 120.0):
     """Wait for the run to end, reading it as the page does; its last progress."""
     deadline = time.monotonic() + timeout
@@ -160,8 +166,7 @@ def test_a_tiny_run_trains_reports_progress_and_leaves_a_usable_network(pool):
     assert trained.card()["settings"]["filters"] == 4
 
 
-def test_stop_ends_the_run_within_a_second_and_keeps_what_it_learnt(pool):
-    trainer = Trainer()
+def test_stop_ends_the_run_within_a_second_and_keeps_what_it_learnt(trainer):
     run = trainer.submit(replace(TINY, images=10_000, epochs=30))
     deadline = time.monotonic() + 120
     while len(run.snapshot().training_curve) < 3:
@@ -206,8 +211,7 @@ def test_a_run_too_slow_for_the_time_limit_is_warned_then_stopped_at_it_keeping_
     assert progress.elapsed_seconds < 8
 
 
-def test_runs_wait_in_line_and_a_queued_run_can_leave_it(pool):
-    trainer = Trainer()
+def test_runs_wait_in_line_and_a_queued_run_can_leave_it(trainer):
     first = trainer.submit(replace(TINY, images=5_000, epochs=5))
     second = trainer.submit(TINY)
     third = trainer.submit(TINY)
@@ -286,8 +290,7 @@ def test_the_trainer_steps_aside_while_someone_waits_for_an_answer(pool, monkeyp
     assert time.monotonic() - started < 0.05  # Stop is not kept waiting
 
 
-def test_a_training_process_that_dies_fails_its_run_with_a_message_and_the_next_run_trains(pool):
-    trainer = Trainer()
+def test_a_training_process_that_dies_fails_its_run_with_a_message_and_the_next_run_trains(trainer):
     run = trainer.submit(replace(TINY, images=10_000, epochs=30))
     deadline = time.monotonic() + 120
     while not run.snapshot().training_curve:
