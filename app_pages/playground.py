@@ -117,13 +117,15 @@ def start_run() -> None:
 
 
 FRAMEWORK_LOADING = (
-    "Loading Keras and JAX for the Playground: about 10 s, once per server. Train now and the run starts when they are ready."
+    "Loading Keras and JAX for the Playground: about 10 s, on a new server or after 10 minutes without anyone training. "
+    "Train now and the run starts when they are ready."
 )
 
 
 @st.fragment(run_every=1.0)
 def framework_loading() -> None:
     """Shown while the training process imports and warms up the framework; gone with a rerun once it is ready."""
+    trainer.start()  # an open page keeps it wanted
     if trainer.ready.is_set():
         st.rerun()
     st.caption(FRAMEWORK_LOADING)

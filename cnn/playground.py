@@ -243,8 +243,9 @@ class Trainer:
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
         self._pool: TrainingPool | None = None
-        self.ready = threading.Event()  # set once the training process has imported and warmed up the framework
+        self.ready = threading.Event()  # set while a training process is warmed up and waiting for runs
         self.training_process: TrainingProcess | None = None
+        self._last_visit = time.monotonic()  # the page's last script run, or the last run's end
 
     def pool(self) -> TrainingPool:
         """What the page shows of the training images, read once per server (raises DatasetError when none can
@@ -262,9 +263,11 @@ class Trainer:
             self._pool = None
 
     def start(self) -> None:
-        """Start the training process, which imports the framework at once: the page calls this when it
-        opens, so that pressing Train does not wait for the import."""
+        """Start the training process, which imports the framework at once, or keep it: the page calls this
+        each time it runs, so that pressing Train does not wait for the import."""
         with self._condition:
+            self._last_visit = time.monotonic()
+            self._condition.notify_all()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="playground-trainer", daemon=True)
                 self._thread.start()
@@ -283,13 +286,23 @@ class Trainer:
         for position, waiting in enumerate(self._queue, start=1):
             waiting.update(queue_position=position)
 
-    def _next_run(self) -> Run:
+    def _next_run(self, idle_seconds: float | None = None) -> Run | None:
+        """The next run in the queue, waiting for one; None once nobody has run the page or trained for
+        idle_seconds."""
         with self._condition:
             while not self._queue:
-                self._condition.wait()
+                idle_for = time.monotonic() - self._last_visit
+                if idle_seconds is not None and idle_for >= idle_seconds:
+                    return None
+                self._condition.wait(None if idle_seconds is None else idle_seconds - idle_for)
             run = self._queue.popleft()
             self._renumber()
             return run
+
+    def _wait_for_a_visit(self, since: float) -> None:
+        with self._condition:
+            while not self._queue and self._last_visit <= since:
+                self._condition.wait()
 
     def _work(self) -> None:
         while True:
@@ -299,18 +312,27 @@ class Trainer:
                 continue
             self.ready.set()
             while self.training_process.alive:
-                run = self._next_run()
+                run = self._next_run(IDLE_SECONDS)
+                if run is None:  # its memory is better spent on the sessions that draw; the next visit starts another
+                    self.ready.clear()
+                    self.training_process.end()
+                    self._wait_for_a_visit(since=self._last_visit)
+                    break
                 if run.stop_requested.is_set():
                     run.update(state=STOPPED, message="Stopped before it started.", queue_position=0)
                     continue
                 run.update(state=PREPARING, queue_position=0)
                 self.training_process.train(run)
+                with self._condition:
+                    self._last_visit = time.monotonic()
 
     def _fail_next_run(self, message: str) -> None:
         run = self._next_run()
-        run.update(state=FAILED, message=message, queue_position=0)
+        if run is not None:
+            run.update(state=FAILED, message=message, queue_position=0)
 
 
+IDLE_SECONDS = 600  # without a run or a visit to the page, the training process ends and hands back its memory
 RELAY_EVERY_SECONDS = 0.05  # how soon Stop, the page's polls and people's answers reach the training process
 
 

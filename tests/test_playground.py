@@ -314,6 +314,17 @@ def test_a_training_process_that_dies_fails_its_run_with_a_message_and_the_next_
     assert finished(trainer.submit(TINY)).state == FINISHED  # in a new training process
 
 
+def test_an_idle_training_process_ends_and_the_next_visit_starts_another(monkeypatch):
+    monkeypatch.setattr("cnn.playground.IDLE_SECONDS", 1.0)
+    trainer = Trainer()
+    trainer.start()
+    assert trainer.ready.wait(timeout=120)
+    first = trainer.training_process.popen
+    assert first.wait(timeout=30) is not None and not trainer.ready.is_set()  # its memory is handed back
+    run = trainer.submit(TINY)  # as pressing Train on a page left open does
+    assert finished(run).state == FINISHED and trainer.training_process.popen is not first
+
+
 FRESH_SERVER = """
 import os, sys, time
 from cnn.playground import Settings, Trainer
