@@ -166,6 +166,7 @@ def test_a_tiny_run_trains_reports_progress_and_leaves_a_usable_network(pool):
     assert trained.card()["settings"]["filters"] == 4
 
 
+@pytest.mark.slow  # starts a training process
 def test_stop_ends_the_run_within_a_second_and_keeps_what_it_learnt(trainer):
     run = trainer.submit(replace(TINY, images=10_000, epochs=30))
     deadline = time.monotonic() + 120
@@ -211,6 +212,7 @@ def test_a_run_too_slow_for_the_time_limit_is_warned_then_stopped_at_it_keeping_
     assert progress.elapsed_seconds < 8
 
 
+@pytest.mark.slow  # starts a training process
 def test_runs_wait_in_line_and_a_queued_run_can_leave_it(trainer):
     first = trainer.submit(replace(TINY, images=5_000, epochs=5))
     second = trainer.submit(TINY)
@@ -302,6 +304,7 @@ def test_the_trainer_steps_aside_while_someone_waits_for_an_answer(pool, monkeyp
     assert time.monotonic() - started < 0.05  # Stop is not kept waiting
 
 
+@pytest.mark.slow  # starts a training process
 def test_a_training_process_that_dies_fails_its_run_with_a_message_and_the_next_run_trains(trainer):
     run = trainer.submit(replace(TINY, images=10_000, epochs=30))
     deadline = time.monotonic() + 120
@@ -314,6 +317,7 @@ def test_a_training_process_that_dies_fails_its_run_with_a_message_and_the_next_
     assert finished(trainer.submit(TINY)).state == FINISHED  # in a new training process
 
 
+@pytest.mark.slow  # starts a training process
 def test_an_idle_training_process_ends_and_the_next_visit_starts_another(monkeypatch):
     monkeypatch.setattr("cnn.playground.IDLE_SECONDS", 1.0)
     trainer = Trainer()
