@@ -286,23 +286,28 @@ class Trainer:
         for position, waiting in enumerate(self._queue, start=1):
             waiting.update(queue_position=position)
 
-    def _next_run(self, idle_seconds: float | None = None) -> Run | None:
-        """The next run in the queue, waiting for one; None once nobody has run the page or trained for
-        idle_seconds."""
+    def _next_run(self, until_idle: bool = False) -> Run | None:
+        """The next run in the queue, waiting for one; with until_idle, None once nobody has run the page or
+        trained for IDLE_SECONDS."""
         with self._condition:
             while not self._queue:
-                idle_for = time.monotonic() - self._last_visit
-                if idle_seconds is not None and idle_for >= idle_seconds:
+                idle_for = self._idle_for()
+                if until_idle and idle_for >= IDLE_SECONDS:
                     return None
-                self._condition.wait(None if idle_seconds is None else idle_seconds - idle_for)
+                self._condition.wait(IDLE_SECONDS - idle_for if until_idle else None)
             run = self._queue.popleft()
             self._renumber()
             return run
 
-    def _wait_for_a_visit(self, since: float) -> None:
+    def _wait_for_a_visit(self) -> None:
+        """Until the page runs again or a run is queued: the idle test _next_run used, so a visit made while the
+        idle process was ending still counts."""
         with self._condition:
-            while not self._queue and self._last_visit <= since:
+            while not self._queue and self._idle_for() >= IDLE_SECONDS:
                 self._condition.wait()
+
+    def _idle_for(self) -> float:
+        return time.monotonic() - self._last_visit
 
     def _work(self) -> None:
         while True:
@@ -312,11 +317,11 @@ class Trainer:
                 continue
             self.ready.set()
             while self.training_process.alive:
-                run = self._next_run(IDLE_SECONDS)
+                run = self._next_run(until_idle=True)
                 if run is None:  # its memory is better spent on the sessions that draw; the next visit starts another
                     self.ready.clear()
                     self.training_process.end()
-                    self._wait_for_a_visit(since=self._last_visit)
+                    self._wait_for_a_visit()
                     break
                 if run.stop_requested.is_set():
                     run.update(state=STOPPED, message="Stopped before it started.", queue_position=0)
